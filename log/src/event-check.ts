@@ -1,0 +1,70 @@
+import { CID } from 'multiformats/cid'
+import { bytesMatchCid, decodeEvent, encodeUnsigned, payloadLinks } from './codec.ts'
+import { isVsdbError } from './errors.ts'
+import { verifySignature } from './keys.ts'
+import type { EventType } from './schema.ts'
+
+/** What chain checks need to know of one event block, once its hash, encoding and signature hold. */
+export interface EventSummary {
+  cid: string
+  ok: true
+  type: EventType
+  node: string
+  seq: number
+  ts: number
+  prev: string | null
+  links: string[]
+}
+
+export interface EventProblem {
+  cid: string
+  ok: false
+  code: 'CORRUPT_BLOCK' | 'INVALID_EVENT' | 'BAD_SIGNATURE'
+  message: string
+  node?: string
+  seq?: number
+}
+
+export type EventCheck = EventSummary | EventProblem
+
+/** Checks one event block on its own: hash, DAG-CBOR, schemas, canonical form and the author's signature. */
+export function checkEventBlock(cidText: string, bytes: Uint8Array): EventCheck {
+  const cid = CID.parse(cidText)
+  if (!bytesMatchCid(cid, bytes)) {
+    return { cid: cidText, ok: false, code: 'CORRUPT_BLOCK', message: `block ${cidText} does not match its hash` }
+  }
+  let event
+  try {
+    event = decodeEvent(cid, bytes)
+  } catch (err) {
+    const message = isVsdbError(err) ? err.message : String(err)
+    return { cid: cidText, ok: false, code: 'INVALID_EVENT', message }
+  }
+  const { sig, ...unsigned } = event
+  let valid = false
+  try {
+    valid = verifySignature(event.node, encodeUnsigned(unsigned), sig)
+  } catch {
+    valid = false
+  }
+  if (!valid) {
+    return {
+      cid: cidText,
+      ok: false,
+      code: 'BAD_SIGNATURE',
+      message: `event ${cidText} (node ${event.node}, seq ${event.seq}) has a bad signature`,
+      node: event.node,
+      seq: event.seq,
+    }
+  }
+  return {
+    cid: cidText,
+    ok: true,
+    type: event.type,
+    node: event.node,
+    seq: event.seq,
+    ts: event.ts,
+    prev: event.prev === null ? null : event.prev.toString(),
+    links: payloadLinks(event.payload).map(String),
+  }
+}

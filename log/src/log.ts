@@ -1,0 +1,485 @@
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import type { AbstractBatchOperation } from 'abstract-level'
+import { ClassicLevel } from 'classic-level'
+import type { CID } from 'multiformats/cid'
+import { type Archive, startArchive } from './archive.ts'
+import { type Block, cidFor, decodeEvent, encodeUnsigned, type SignedEvent, validatePayload } from './codec.ts'
+import * as dagCbor from '@ipld/dag-cbor'
+import { DATA_FORMAT, type DataDirPaths, dataDirPaths, type NodeConfig, readConfig, writeConfig } from './data-dir.ts'
+import { isVsdbError, VsdbError } from './errors.ts'
+import { generateSigner, readKeyFile, type Signer, writeKeyFile } from './keys.ts'
+import { type BlockSublevel, blockKey, LevelBlockstore } from './level-blockstore.ts'
+import type { EventType, PayloadOf } from './schema.ts'
+import { CID as CIDClass } from 'multiformats/cid'
+
+export interface StoredEvent<T extends EventType = EventType> {
+  cid: CID
+  bytes: Uint8Array
+  event: SignedEvent<T>
+}
+
+export interface AppendInput<T extends EventType = EventType> {
+  type: T
+  payload: PayloadOf<T>
+  /** Blocks the payload links to (e.g. a batch of observations); written in the same atomic batch. */
+  blocks?: Block[]
+  ts?: number
+}
+
+export interface Head {
+  node: string
+  seq: number
+  cid: CID
+}
+
+export interface LogStats {
+  events: number
+  blocks: number
+  nodes: number
+  pendingPins: number
+}
+
+export interface OpenLogOptions {
+  dir: string
+  /** fsync every commit: survives power loss, not just a killed process. */
+  sync?: boolean
+  /** Largest number of events one Level batch may group. */
+  maxGroup?: number
+}
+
+interface Pending {
+  inputs: AppendInput[]
+  /** Writes that must land in the same batch (verified foreign events and blocks). */
+  extraOps?: BuiltGroup['ops']
+  resolve: (events: StoredEvent[]) => void
+  reject: (err: unknown) => void
+}
+
+interface BuiltGroup {
+  pendings: Pending[]
+  events: StoredEvent[][]
+  ops: AbstractBatchOperation<ClassicLevel<string, Uint8Array>, string, Uint8Array>[]
+  base: Head | null
+  head: Head | null
+}
+
+const SEQ_WIDTH = 13
+
+export function seqKey(seq: number): string {
+  return seq.toString(16).padStart(SEQ_WIDTH, '0')
+}
+
+/** The node's log: its own signed chain, the chains of other nodes it holds, and the blocks they link. */
+export interface Log {
+  readonly dir: string
+  readonly paths: DataDirPaths
+  readonly config: NodeConfig
+  /** This node's PeerId: the `node` of every event it appends. */
+  readonly node: string
+  readonly blockstore: LevelBlockstore
+  readonly archive: Archive
+  head(): Head | null
+  heads(): Promise<Head[]>
+  append<T extends EventType>(input: AppendInput<T>): Promise<StoredEvent<T>>
+  appendBatch(inputs: AppendInput[]): Promise<StoredEvent[]>
+  getBlock(cid: CID): Promise<Uint8Array>
+  hasBlock(cid: CID): Promise<boolean>
+  getEvent(cid: CID): Promise<StoredEvent>
+  /** Events of one node in seq order (every CID recorded at each seq, forks included). */
+  chain(node: string, options?: { fromSeq?: number }): AsyncGenerator<{ seq: number; cid: CID }>
+  byType(type: EventType): AsyncGenerator<{ node: string; seq: number; cid: CID }>
+  nodes(): Promise<string[]>
+  cidsAt(node: string, seq: number): Promise<CID[]>
+  stats(): Promise<LogStats>
+  /** Writes already-verified foreign events and blocks, plus events of our own, in one atomic batch. */
+  writeVerified(foreign: StoredEvent[], blocks: Block[], own: AppendInput[]): Promise<StoredEvent[]>
+  close(): Promise<void>
+}
+
+class LevelLog implements Log {
+  readonly dir: string
+  readonly paths: DataDirPaths
+  config: NodeConfig
+  readonly node: string
+  readonly blockstore: LevelBlockstore
+  archive!: Archive
+  readonly #db: ClassicLevel<string, Uint8Array>
+  readonly #blocks: BlockSublevel
+  readonly #seq
+  readonly #types
+  readonly #heads
+  readonly #pins
+  readonly #signer: Signer
+  readonly #sync: boolean
+  readonly #maxGroup: number
+  #head: Head | null = null
+  #durableHead: Head | null = null
+  #queue: Pending[] = []
+  #draining = false
+  #closed = false
+  #pinTimer: NodeJS.Timeout | null = null
+
+  constructor(paths: DataDirPaths, config: NodeConfig, signer: Signer, db: ClassicLevel<string, Uint8Array>, options: OpenLogOptions) {
+    this.dir = paths.dir
+    this.paths = paths
+    this.config = config
+    this.node = signer.node
+    this.#signer = signer
+    this.#db = db
+    this.#sync = options.sync ?? false
+    this.#maxGroup = options.maxGroup ?? 1024
+    this.#blocks = db.sublevel<Uint8Array, Uint8Array>('blocks', { keyEncoding: 'view', valueEncoding: 'view' })
+    this.#seq = db.sublevel<string, string>('seq', { valueEncoding: 'utf8' })
+    this.#types = db.sublevel<string, string>('type', { valueEncoding: 'utf8' })
+    this.#heads = db.sublevel<string, string>('heads', { valueEncoding: 'utf8' })
+    this.#pins = db.sublevel<string, string>('pending-pins', { valueEncoding: 'utf8' })
+    this.blockstore = new LevelBlockstore(this.#blocks)
+  }
+
+  async start(): Promise<void> {
+    const raw = await this.#heads.get(this.node)
+    if (raw !== undefined) {
+      const head = await this.#lastOf(this.node)
+      this.#head = head
+      this.#durableHead = head
+    }
+    const pins = this.#pins
+    this.archive = await startArchive(this.blockstore, this.#db.sublevel('helia', { valueEncoding: 'view' }), {
+      async keys(limit) {
+        return pins.keys({ limit }).all()
+      },
+      async done(keys) {
+        await pins.batch(keys.map((key) => ({ type: 'del' as const, key })))
+      },
+      async count() {
+        let n = 0
+        for await (const _ of pins.keys()) n++
+        return n
+      },
+    })
+    this.#schedulePins(0)
+  }
+
+  async #lastOf(node: string): Promise<Head | null> {
+    for await (const key of this.#seq.keys({ gte: `${node}!`, lt: `${node}!~`, reverse: true, limit: 1 })) {
+      return parseSeqKey(key)
+    }
+    return null
+  }
+
+  head(): Head | null {
+    return this.#head
+  }
+
+  async heads(): Promise<Head[]> {
+    const out: Head[] = []
+    for await (const node of this.#heads.keys()) {
+      const last = await this.#lastOf(node)
+      if (last === null) continue
+      for (const cid of await this.cidsAt(node, last.seq)) out.push({ node, seq: last.seq, cid })
+    }
+    return out
+  }
+
+  async append<T extends EventType>(input: AppendInput<T>): Promise<StoredEvent<T>> {
+    const [event] = await this.appendBatch([input])
+    return event as StoredEvent<T>
+  }
+
+  appendBatch(inputs: AppendInput[]): Promise<StoredEvent[]> {
+    if (this.#closed) return Promise.reject(new VsdbError('CLOSED', 'the log is closed'))
+    if (inputs.length === 0) return Promise.resolve([])
+    let checked: AppendInput[]
+    try {
+      checked = inputs.map((input) => ({ ...input, payload: validatePayload(input.type, input.payload) }))
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ inputs: checked, resolve, reject })
+      if (!this.#draining) void this.#drain()
+    })
+  }
+
+  /**
+   * Group commit: events queued while a batch is being written are signed into the next batch, so
+   * many concurrent appends share one Level write while the CPU signs the next group.
+   */
+  async #drain(): Promise<void> {
+    this.#draining = true
+    let writing: Promise<void> = Promise.resolve()
+    try {
+      while (this.#queue.length > 0) {
+        const pendings: Pending[] = []
+        let count = 0
+        while (this.#queue.length > 0 && (count === 0 || count + (this.#queue[0]?.inputs.length ?? 0) <= this.#maxGroup)) {
+          const next = this.#queue.shift() as Pending
+          pendings.push(next)
+          count += next.inputs.length
+        }
+        const group = this.#build(pendings)
+        const previous = writing
+        writing = previous.then(() => this.#commit(group))
+        await previous
+      }
+      await writing
+    } finally {
+      this.#draining = false
+    }
+    if (this.#queue.length > 0) void this.#drain()
+  }
+
+  #build(pendings: Pending[]): BuiltGroup {
+    const base = this.#head
+    const ops: BuiltGroup['ops'] = pendings.flatMap((pending) => pending.extraOps ?? [])
+    const events: StoredEvent[][] = []
+    let head = base
+    for (const pending of pendings) {
+      const stored: StoredEvent[] = []
+      for (const input of pending.inputs) {
+        const event = this.#sign(input, head)
+        head = { node: this.node, seq: event.event.seq, cid: event.cid }
+        this.#eventOps(event, input.blocks ?? [], ops)
+        stored.push(event)
+      }
+      events.push(stored)
+    }
+    if (head !== null && head !== base) ops.push({ type: 'put', sublevel: this.#heads, key: this.node, value: `${head.seq} ${head.cid}` } as never)
+    this.#head = head
+    return { pendings, events, ops, base, head }
+  }
+
+  #sign(input: AppendInput, prev: Head | null): StoredEvent {
+    const unsigned = {
+      v: 1 as const,
+      type: input.type,
+      node: this.node,
+      seq: prev === null ? 0 : prev.seq + 1,
+      ts: input.ts ?? Date.now(),
+      prev: prev === null ? null : prev.cid,
+      payload: input.payload,
+    }
+    const sig = this.#signer.sign(encodeUnsigned(unsigned))
+    const event: SignedEvent = { ...unsigned, sig }
+    const bytes = dagCbor.encode(event)
+    return { cid: cidFor(bytes), bytes, event }
+  }
+
+  #eventOps(stored: StoredEvent, blocks: Block[], ops: BuiltGroup['ops']): void {
+    const { cid, event } = stored
+    const position = `${event.node}!${seqKey(event.seq)}!${cid}`
+    ops.push(
+      { type: 'put', sublevel: this.#blocks, key: blockKey(cid), value: stored.bytes } as never,
+      { type: 'put', sublevel: this.#seq, key: position, value: '' } as never,
+      { type: 'put', sublevel: this.#types, key: `${event.type}!${position}`, value: '' } as never,
+      { type: 'put', sublevel: this.#pins, key: cid.toString(), value: '' } as never,
+    )
+    for (const block of blocks) {
+      ops.push(
+        { type: 'put', sublevel: this.#blocks, key: blockKey(block.cid), value: block.bytes } as never,
+        { type: 'put', sublevel: this.#pins, key: block.cid.toString(), value: '' } as never,
+      )
+    }
+  }
+
+  async #commit(group: BuiltGroup): Promise<void> {
+    try {
+      if (group.base?.cid.toString() !== this.#durableHead?.cid.toString()) {
+        throw new VsdbError('WRITE_FAILED', 'an earlier write in the same pipeline failed; nothing of this batch was written')
+      }
+      await this.#db.batch(group.ops, { sync: this.#sync })
+      this.#durableHead = group.head
+    } catch (err) {
+      this.#head = this.#durableHead
+      const error = isVsdbError(err) ? err : new VsdbError('WRITE_FAILED', `write failed: ${(err as Error).message}`, {}, { cause: err })
+      for (const pending of group.pendings) pending.reject(error)
+      return
+    }
+    group.pendings.forEach((pending, i) => pending.resolve(group.events[i] as StoredEvent[]))
+    this.#schedulePins(50)
+  }
+
+  #schedulePins(delayMs: number): void {
+    if (this.#closed || this.#pinTimer !== null) return
+    this.#pinTimer = setTimeout(() => {
+      this.#pinTimer = null
+      if (this.#draining) return this.#schedulePins(delayMs)
+      this.archive.pinPending().catch(() => this.#schedulePins(1000))
+    }, delayMs)
+    this.#pinTimer.unref()
+  }
+
+  async writeVerified(foreign: StoredEvent[], blocks: Block[], own: AppendInput[]): Promise<StoredEvent[]> {
+    const ops: BuiltGroup['ops'] = []
+    const lastByNode = new Map<string, Head>()
+    for (const stored of foreign) {
+      this.#eventOps(stored, [], ops)
+      const { node, seq } = stored.event
+      const last = lastByNode.get(node)
+      if (last === undefined || seq > last.seq) lastByNode.set(node, { node, seq, cid: stored.cid })
+    }
+    for (const block of blocks) {
+      ops.push(
+        { type: 'put', sublevel: this.#blocks, key: blockKey(block.cid), value: block.bytes } as never,
+        { type: 'put', sublevel: this.#pins, key: block.cid.toString(), value: '' } as never,
+      )
+    }
+    for (const head of lastByNode.values()) {
+      if (head.node === this.node) continue
+      const known = await this.#lastOf(head.node)
+      if (known === null || head.seq > known.seq) {
+        ops.push({ type: 'put', sublevel: this.#heads, key: head.node, value: `${head.seq} ${head.cid}` } as never)
+      }
+    }
+    const checked = own.map((input) => ({ ...input, payload: validatePayload(input.type, input.payload) }))
+    if (this.#closed) throw new VsdbError('CLOSED', 'the log is closed')
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ inputs: checked, extraOps: ops, resolve, reject })
+      if (!this.#draining) void this.#drain()
+    })
+  }
+
+  async getBlock(cid: CID): Promise<Uint8Array> {
+    const bytes = await this.blockstore.getVerified(cid)
+    if (bytes === undefined) throw new VsdbError('NOT_FOUND', `block ${cid} is not held here`, { cid: cid.toString() })
+    return bytes
+  }
+
+  hasBlock(cid: CID): Promise<boolean> {
+    return this.blockstore.has(cid)
+  }
+
+  async getEvent(cid: CID): Promise<StoredEvent> {
+    const bytes = await this.getBlock(cid)
+    return { cid, bytes, event: decodeEvent(cid, bytes) }
+  }
+
+  async *chain(node: string, options: { fromSeq?: number } = {}): AsyncGenerator<{ seq: number; cid: CID }> {
+    const from = `${node}!${seqKey(options.fromSeq ?? 0)}`
+    for await (const key of this.#seq.keys({ gte: from, lt: `${node}!~` })) {
+      const { seq, cid } = parseSeqKey(key)
+      yield { seq, cid }
+    }
+  }
+
+  async *byType(type: EventType): AsyncGenerator<{ node: string; seq: number; cid: CID }> {
+    for await (const key of this.#types.keys({ gte: `${type}!`, lt: `${type}!~` })) {
+      yield parseSeqKey(key.slice(type.length + 1))
+    }
+  }
+
+  async nodes(): Promise<string[]> {
+    return this.#heads.keys().all()
+  }
+
+  async cidsAt(node: string, seq: number): Promise<CID[]> {
+    const prefix = `${node}!${seqKey(seq)}!`
+    const keys = await this.#seq.keys({ gte: prefix, lt: `${prefix}~` }).all()
+    return keys.map((key) => parseSeqKey(key).cid)
+  }
+
+  async stats(): Promise<LogStats> {
+    let events = 0
+    for await (const _ of this.#seq.keys()) events++
+    let blocks = 0
+    for await (const _ of this.#blocks.keys()) blocks++
+    return { events, blocks, nodes: (await this.nodes()).length, pendingPins: await this.archive.pendingCount() }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    while (this.#draining) await new Promise((r) => setTimeout(r, 1))
+    this.#closed = true
+    if (this.#pinTimer !== null) clearTimeout(this.#pinTimer)
+    await this.archive.stop()
+    await this.#db.close()
+    await rm(this.paths.owner, { force: true })
+  }
+}
+
+function parseSeqKey(key: string): Head {
+  const [node, seq, cid] = key.split('!')
+  return { node: node as string, seq: Number.parseInt(seq as string, 16), cid: CIDClass.parse(cid as string) }
+}
+
+async function openDatabase(paths: DataDirPaths): Promise<ClassicLevel<string, Uint8Array>> {
+  const db = new ClassicLevel<string, Uint8Array>(paths.db, { valueEncoding: 'view' })
+  try {
+    await db.open()
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause
+    if (cause?.code === 'LEVEL_LOCKED') {
+      let owner = ''
+      try {
+        const info = JSON.parse(await readFile(paths.owner, 'utf8')) as { pid?: number }
+        if (info.pid !== undefined) owner = ` (pid ${info.pid})`
+      } catch {}
+      throw new VsdbError('IN_USE', `data directory ${paths.dir} is in use by another process${owner}`, { path: paths.dir }, { cause: err })
+    }
+    throw new VsdbError('WRITE_FAILED', `cannot open the store in ${paths.dir}: ${(err as Error).message}`, { path: paths.dir }, { cause: err })
+  }
+  await writeFile(paths.owner, JSON.stringify({ pid: process.pid, since: new Date().toISOString() }))
+  return db
+}
+
+export async function openLog(options: OpenLogOptions): Promise<Log> {
+  const paths = dataDirPaths(options.dir)
+  const config = await readConfig(paths)
+  const signer = await readKeyFile(paths.key)
+  if (signer.node !== config.node) {
+    throw new VsdbError('INVALID_INPUT', `node key in ${paths.key} does not match config node ${config.node}`, { field: 'node' })
+  }
+  const db = await openDatabase(paths)
+  const log = new LevelLog(paths, config, signer, db, options)
+  try {
+    await log.start()
+  } catch (err) {
+    await db.close()
+    throw err
+  }
+  return log
+}
+
+export interface InitOptions {
+  dir: string
+  role?: 'edge' | 'coordinator'
+  cluster?: string
+}
+
+/** Creates a data directory: the node key (0600), the store, and the genesis `manifest` event. */
+export async function initLog(options: InitOptions): Promise<Log> {
+  const paths = dataDirPaths(options.dir)
+  try {
+    await readConfig(paths)
+    throw new VsdbError('ALREADY_INITIALIZED', `${paths.dir} already holds a vsdb node`, { path: paths.dir })
+  } catch (err) {
+    if (!isVsdbError(err, 'NOT_INITIALIZED')) throw err
+  }
+  await mkdir(paths.dir, { recursive: true, mode: 0o700 })
+  let signer: Signer
+  try {
+    signer = await readKeyFile(paths.key)
+  } catch {
+    signer = await generateSigner()
+    await writeKeyFile(paths.key, signer)
+  }
+  const role = options.role ?? 'edge'
+  const cluster = options.cluster ?? `vsdb-${signer.node.slice(-8)}`
+  const db = await openDatabase(paths)
+  const provisional: NodeConfig = { format: DATA_FORMAT, node: signer.node, role, cluster, createdAt: new Date().toISOString(), genesis: '' }
+  const log = new LevelLog(paths, provisional, signer, db, { dir: paths.dir })
+  try {
+    await log.start()
+  } catch (err) {
+    await db.close()
+    throw err
+  }
+  let genesis = log.head()
+  if (genesis === null) {
+    const stored = await log.append({ type: 'manifest', payload: { format: DATA_FORMAT, role, cluster, software: 'vsdb/0.1.0' } })
+    genesis = { node: signer.node, seq: 0, cid: stored.cid }
+  }
+  await writeConfig(paths, { ...provisional, genesis: genesis.cid.toString() })
+  log.config = { ...provisional, genesis: genesis.cid.toString() }
+  return log
+}

@@ -1,0 +1,123 @@
+import { CID } from 'multiformats/cid'
+import { z } from 'zod'
+
+export const EVENT_TYPES = [
+  'ingest',
+  'segment',
+  'trust',
+  'licence',
+  'revocation',
+  'membership',
+  'share',
+  'privacy',
+  'conflict',
+  'resolution',
+  'manifest',
+] as const
+export type EventType = (typeof EVENT_TYPES)[number]
+
+export const cidSchema = z.custom<CID>((value) => CID.asCID(value) != null, { message: 'expected a CID link' })
+const peerIdString = z.string().min(1).max(128)
+const timestamp = z.number().int().safe()
+const unit = z.number().min(0).max(1)
+const finite = z.number().finite()
+const role = z.enum(['edge', 'coordinator'])
+
+const payloads = {
+  /** The genesis event of a node: who it is and which cluster it belongs to. */
+  manifest: z.strictObject({
+    format: z.number().int().positive(),
+    role,
+    cluster: z.string().min(1).max(128),
+    software: z.string().max(128),
+  }),
+  /** A batch of observations of one entity; the observations themselves are the linked block. */
+  ingest: z.strictObject({
+    entity: z.string().min(1).max(256),
+    count: z.number().int().positive(),
+    dim: z.number().int().positive().max(65536),
+    from: timestamp,
+    to: timestamp,
+    batch: cidSchema,
+  }),
+  segment: z.strictObject({
+    entity: z.string().min(1).max(256),
+    from: timestamp,
+    to: timestamp,
+    count: z.number().int().positive(),
+    centroid: z.array(finite).min(1),
+    min: z.array(finite).min(1),
+    max: z.array(finite).min(1),
+    anomaly: unit,
+    alerts: z.array(z.strictObject({ ts: timestamp, score: unit })),
+    regime: z.string().max(64),
+    codec: z.string().min(1).max(64),
+    errorBound: z.array(z.number().min(0)),
+    data: cidSchema,
+  }),
+  trust: z.strictObject({
+    peer: peerIdString,
+    score: unit,
+    uptime: unit,
+    integrity: unit,
+    consistency: unit,
+  }),
+  licence: z.strictObject({
+    peer: peerIdString,
+    role,
+    cluster: z.string().min(1).max(128),
+    expires: timestamp.nullable(),
+  }),
+  revocation: z.strictObject({ licence: cidSchema, reason: z.string().max(1024) }),
+  membership: z.strictObject({
+    peer: peerIdString,
+    action: z.enum(['join', 'leave']),
+    role,
+    addrs: z.array(z.string().max(512)).max(64),
+  }),
+  share: z.strictObject({
+    segment: cidSchema,
+    copy: cidSchema,
+    to: peerIdString.nullable(),
+    mechanism: z.string().max(64).nullable(),
+    epsilon: z.number().positive().nullable(),
+    sensitivity: z.number().positive().nullable(),
+  }),
+  privacy: z.strictObject({
+    enabled: z.boolean(),
+    epsilon: z.number().positive().nullable(),
+    budget: z.number().positive().nullable(),
+  }),
+  /** Two different facts where there should be one: a fork of a chain, or two segments for one window. */
+  conflict: z.strictObject({
+    kind: z.enum(['fork', 'segment']),
+    node: peerIdString.nullable(),
+    seq: z.number().int().nonnegative().nullable(),
+    entity: z.string().max(256).nullable(),
+    cids: z.array(cidSchema).min(2),
+  }),
+  resolution: z.strictObject({ conflict: cidSchema, keep: cidSchema, note: z.string().max(1024) }),
+} satisfies Record<EventType, z.ZodType>
+
+export const payloadSchemas: { readonly [T in EventType]: (typeof payloads)[T] } = payloads
+export type PayloadOf<T extends EventType> = z.infer<(typeof payloads)[T]>
+
+export const eventTypeSchema = z.enum(EVENT_TYPES)
+
+/** The envelope every event shares; the payload is checked against its type's schema separately. */
+export const envelopeSchema = z.strictObject({
+  v: z.literal(1),
+  type: eventTypeSchema,
+  node: peerIdString,
+  seq: z.number().int().nonnegative().safe(),
+  ts: timestamp,
+  prev: cidSchema.nullable(),
+  payload: z.record(z.string(), z.unknown()),
+  sig: z.instanceof(Uint8Array).refine((b) => b.length === 64, 'expected a 64-byte Ed25519 signature'),
+})
+
+export function describeZodError(error: z.ZodError, prefix = ''): { field: string; message: string } {
+  const issue = error.issues[0]
+  const path = [prefix, ...(issue?.path ?? []).map(String)].filter((p) => p !== '').join('.')
+  return { field: path === '' ? '(root)' : path, message: issue?.message ?? 'invalid value' }
+}
