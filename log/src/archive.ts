@@ -1,66 +1,46 @@
 import * as dagCbor from '@ipld/dag-cbor'
-import { type Helia, createHeliaLight } from 'helia'
-import type { Datastore } from 'interface-datastore'
+import * as cborg from 'cborg'
 import { LevelDatastore } from 'datastore-level'
+import { createHeliaLight, type Helia } from 'helia'
 import type { Level } from 'level'
-import { CID } from 'multiformats/cid'
+import { base36 } from 'multiformats/bases/base36'
+import type { CID } from 'multiformats/cid'
 import type { LevelBlockstore } from './level-blockstore.ts'
 
-export interface Archive {
-  readonly helia: Helia
-  /** Pins every block queued by appends and imports; resolves when none is left. */
-  pinPending(): Promise<number>
-  pendingCount(): Promise<number>
-  stop(): Promise<void>
+export interface PinRecord {
+  key: string
+  value: Uint8Array
 }
 
-export interface PendingPins {
-  keys(limit: number): Promise<string[]>
-  done(keys: string[]): Promise<void>
-  count(): Promise<number>
-}
+const PIN_PREFIX = '/pin/'
+const PINNED_BLOCK_PREFIX = '/pinned-block/'
+const DIRECT_PIN = cborg.encode({ depth: 0, metadata: {} })
 
 /**
- * The IPFS archive: Helia over the log's own blocks (one copy on disk) with its pins in the same Level
- * database. Appends queue their CIDs in the same atomic batch as the blocks; pinning them happens off the
- * append path, and what a crash leaves queued is pinned after the next open.
+ * Helia's own pin records for one block, pinned directly (depth 0), in the layout of Helia's Pins
+ * (`/pin/<cid>` and `/pinned-block/<multihash>`, base36, cborg values). Writing them in the same Level batch
+ * as the block makes "every block is pinned" hold at the moment an append is acknowledged, at the cost of
+ * two small puts instead of a walk through Helia's pin API (≈ 900 pins/s here). A test checks that Helia's
+ * `pins.isPinned`, `pins.ls` and `gc` read them as their own.
  */
-export async function startArchive(
-  blockstore: LevelBlockstore,
-  datastoreLevel: unknown,
-  pending: PendingPins,
-): Promise<Archive> {
-  const datastore: Datastore = new LevelDatastore(datastoreLevel as Level<string, Uint8Array>)
+export function pinnedBlockKey(cid: CID): string {
+  return `${PINNED_BLOCK_PREFIX}${base36.encode(cid.multihash.bytes)}`
+}
+
+export function pinRecords(cid: CID): PinRecord[] {
+  return [
+    { key: `${PIN_PREFIX}${cid.toV1().toString(base36)}`, value: DIRECT_PIN },
+    {
+      key: pinnedBlockKey(cid),
+      value: cborg.encode({ pinCount: 1, pinnedBy: [cid.bytes] }),
+    },
+  ]
+}
+
+/** The IPFS archive: Helia over the log's own blocks (one copy on disk), its pins in the same Level database. */
+export async function startArchive(blockstore: LevelBlockstore, datastoreLevel: unknown): Promise<Helia> {
+  const datastore = new LevelDatastore(datastoreLevel as Level<string, Uint8Array>)
   const helia = createHeliaLight({ blockstore, datastore, codecs: [dagCbor] })
   await helia.start()
-  let running: Promise<number> | null = null
-
-  async function pinAll(): Promise<number> {
-    let pinned = 0
-    for (;;) {
-      const keys = await pending.keys(512)
-      if (keys.length === 0) return pinned
-      for (const key of keys) {
-        const cid = CID.parse(key)
-        if (await helia.pins.isPinned(cid)) continue
-        for await (const _ of helia.pins.add(cid, { depth: 0 })) pinned++
-      }
-      await pending.done(keys)
-    }
-  }
-
-  return {
-    helia,
-    pinPending() {
-      running ??= pinAll().finally(() => {
-        running = null
-      })
-      return running
-    },
-    pendingCount: () => pending.count(),
-    async stop() {
-      await running
-      await helia.stop()
-    },
-  }
+  return helia
 }

@@ -1,8 +1,8 @@
-import { bytesMatchCid } from './codec.ts'
+import { CID } from 'multiformats/cid'
 import { createCheckPool } from './check-pool.ts'
+import { bytesMatchCid } from './codec.ts'
 import type { EventCheck } from './event-check.ts'
 import type { Log } from './log.ts'
-import { CID } from 'multiformats/cid'
 
 export interface AuditProblem {
   code: 'CORRUPT_BLOCK' | 'INVALID_EVENT' | 'BAD_SIGNATURE' | 'BROKEN_CHAIN' | 'MISSING_BLOCK'
@@ -18,6 +18,7 @@ export interface AuditReport {
   events: number
   linkedBlocks: number
   forks: number
+  /** Blocks of the walked chains (events and linked blocks) without a pin. */
   unpinned: number
   problems: AuditProblem[]
 }
@@ -56,20 +57,36 @@ export async function auditLog(log: Log, options: AuditOptions = {}): Promise<Au
         for (const entry of entries) {
           const bytes = await log.blockstore.getRaw(entry.cid)
           if (bytes === undefined) {
-            problem({ code: 'MISSING_BLOCK', message: `event block ${entry.cid} is missing`, cid: entry.cid.toString(), node, seq: entry.seq })
+            problem({
+              code: 'MISSING_BLOCK',
+              message: `event block ${entry.cid} is missing`,
+              cid: entry.cid.toString(),
+              node,
+              seq: entry.seq,
+            })
             continue
           }
           blocks.push(bytes)
           present.push(entry)
         }
-        const checks: EventCheck[] = await pool.check(present.map((e) => e.cid.toString()), blocks)
+        const checks: EventCheck[] = await pool.check(
+          present.map((e) => e.cid.toString()),
+          blocks,
+        )
+        report.unpinned += await log.countUnpinned(present.map((e) => e.cid))
         for (let i = 0; i < checks.length; i++) {
           const check = checks[i] as EventCheck
           const entry = present[i] as { seq: number; cid: CID }
           report.events++
           if (entry.seq !== currentSeq) {
             if (entry.seq !== currentSeq + 1) {
-              problem({ code: 'BROKEN_CHAIN', message: `node ${node} has no event at seq ${currentSeq + 1}`, cid: entry.cid.toString(), node, seq: entry.seq })
+              problem({
+                code: 'BROKEN_CHAIN',
+                message: `node ${node} has no event at seq ${currentSeq + 1}`,
+                cid: entry.cid.toString(),
+                node,
+                seq: entry.seq,
+              })
             }
             previousSeq = currentSeq
             previousCids = currentCids
@@ -84,12 +101,25 @@ export async function auditLog(log: Log, options: AuditOptions = {}): Promise<Au
             continue
           }
           if (check.node !== node || check.seq !== entry.seq) {
-            problem({ code: 'BROKEN_CHAIN', message: `event ${check.cid} is indexed as ${node}#${entry.seq} but says ${check.node}#${check.seq}`, cid: check.cid, node, seq: entry.seq })
+            problem({
+              code: 'BROKEN_CHAIN',
+              message: `event ${check.cid} is indexed as ${node}#${entry.seq} but says ${check.node}#${check.seq}`,
+              cid: check.cid,
+              node,
+              seq: entry.seq,
+            })
             continue
           }
-          const prevOk = check.seq === 0 ? check.prev === null : check.prev !== null && previousSeq === check.seq - 1 && previousCids.has(check.prev)
+          const prevOk =
+            check.seq === 0 ? check.prev === null : check.prev !== null && previousSeq === check.seq - 1 && previousCids.has(check.prev)
           if (!prevOk) {
-            problem({ code: 'BROKEN_CHAIN', message: `event ${check.cid} (node ${node}, seq ${check.seq}) has prev ${check.prev} which is not the event at seq ${check.seq - 1}`, cid: check.cid, node, seq: check.seq })
+            problem({
+              code: 'BROKEN_CHAIN',
+              message: `event ${check.cid} (node ${node}, seq ${check.seq}) has prev ${check.prev} which is not the event at seq ${check.seq - 1}`,
+              cid: check.cid,
+              node,
+              seq: check.seq,
+            })
           }
           for (const link of check.links) {
             if (seenLinks.has(link)) continue
@@ -97,10 +127,23 @@ export async function auditLog(log: Log, options: AuditOptions = {}): Promise<Au
             report.linkedBlocks++
             const linkCid = CID.parse(link)
             const bytes = await log.blockstore.getRaw(linkCid)
+            report.unpinned += await log.countUnpinned([linkCid])
             if (bytes === undefined) {
-              problem({ code: 'MISSING_BLOCK', message: `block ${link} linked from event ${check.cid} (node ${node}, seq ${check.seq}) is missing`, cid: link, node, seq: check.seq })
+              problem({
+                code: 'MISSING_BLOCK',
+                message: `block ${link} linked from event ${check.cid} (node ${node}, seq ${check.seq}) is missing`,
+                cid: link,
+                node,
+                seq: check.seq,
+              })
             } else if (!bytesMatchCid(linkCid, bytes)) {
-              problem({ code: 'CORRUPT_BLOCK', message: `block ${link} linked from event ${check.cid} (node ${node}, seq ${check.seq}) does not match its hash`, cid: link, node, seq: check.seq })
+              problem({
+                code: 'CORRUPT_BLOCK',
+                message: `block ${link} linked from event ${check.cid} (node ${node}, seq ${check.seq}) does not match its hash`,
+                cid: link,
+                node,
+                seq: check.seq,
+              })
             }
           }
         }
@@ -115,7 +158,6 @@ export async function auditLog(log: Log, options: AuditOptions = {}): Promise<Au
       }
       await verifyChunk(entries)
     }
-    report.unpinned = (await log.stats()).pendingPins
   } finally {
     await pool.close()
   }

@@ -1,8 +1,8 @@
 import { CarBlockIterator, CarWriter } from '@ipld/car'
 import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
-import { type Block, bytesMatchCid, payloadLinks } from './codec.ts'
 import { createCheckPool } from './check-pool.ts'
+import { type Block, bytesMatchCid, payloadLinks } from './codec.ts'
 import { isVsdbError, VsdbError } from './errors.ts'
 import type { EventSummary } from './event-check.ts'
 import type { AppendInput, Log, StoredEvent } from './log.ts'
@@ -112,7 +112,10 @@ export async function importCar(log: Log, source: AsyncIterable<Uint8Array>): Pr
         }
         fresh.push(cid)
       }
-      const checks = await pool.check(fresh, fresh.map((cid) => (blocks.get(cid) as Block).bytes))
+      const checks = await pool.check(
+        fresh,
+        fresh.map((cid) => (blocks.get(cid) as Block).bytes),
+      )
       for (const check of checks) {
         if (!check.ok) {
           throw new VsdbError(check.code, check.message, { cid: check.cid, node: check.node, seq: check.seq })
@@ -139,11 +142,15 @@ export async function importCar(log: Log, source: AsyncIterable<Uint8Array>): Pr
     }
     for (const link of summary.links) {
       if (!blocks.has(link) && !(await log.hasBlock(CID.parse(link)))) {
-        throw new VsdbError('MISSING_BLOCK', `block ${link} linked from event ${summary.cid} (node ${summary.node}, seq ${summary.seq}) is missing`, {
-          cid: link,
-          node: summary.node,
-          seq: summary.seq,
-        })
+        throw new VsdbError(
+          'MISSING_BLOCK',
+          `block ${link} linked from event ${summary.cid} (node ${summary.node}, seq ${summary.seq}) is missing`,
+          {
+            cid: link,
+            node: summary.node,
+            seq: summary.seq,
+          },
+        )
       }
     }
     const position = `${summary.node}#${summary.seq}`
@@ -156,11 +163,15 @@ export async function importCar(log: Log, source: AsyncIterable<Uint8Array>): Pr
     const cid = CID.parse(summary.cid)
     if (await log.hasBlock(cid)) continue
     if (summary.node === log.node) {
-      throw new VsdbError('BROKEN_CHAIN', `event ${summary.cid} claims this node's key at seq ${summary.seq} but this store never wrote it`, {
-        cid: summary.cid,
-        node: summary.node,
-        seq: summary.seq,
-      })
+      throw new VsdbError(
+        'BROKEN_CHAIN',
+        `event ${summary.cid} claims this node's key at seq ${summary.seq} but this store never wrote it`,
+        {
+          cid: summary.cid,
+          node: summary.node,
+          seq: summary.seq,
+        },
+      )
     }
     const block = blocks.get(summary.cid) as Block
     foreign.push({ cid, bytes: block.bytes, event: dagCbor.decode(block.bytes) })

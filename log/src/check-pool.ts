@@ -12,13 +12,26 @@ export interface CheckPool {
  * Hash, decode and signature checks are independent per event (unlike signing, which follows the chain),
  * so audits and imports spread them over worker threads, one per core.
  */
+const checkInline = async (cids: string[], blocks: Uint8Array[]): Promise<EventCheck[]> =>
+  cids.map((cid, i) => checkEventBlock(cid, blocks[i] as Uint8Array))
+
+// Below this many events a call is checked inline: starting workers costs more than it saves.
+const INLINE_BELOW = 256
+
 export function createCheckPool(size = availableParallelism()): CheckPool {
-  if (size <= 1) {
-    return {
-      check: async (cids, blocks) => cids.map((cid, i) => checkEventBlock(cid, blocks[i] as Uint8Array)),
-      close: async () => {},
-    }
+  if (size <= 1) return { check: checkInline, close: async () => {} }
+  let pool: CheckPool | null = null
+  return {
+    check(cids, blocks) {
+      if (pool === null && cids.length < INLINE_BELOW) return checkInline(cids, blocks)
+      pool ??= startWorkers(size)
+      return pool.check(cids, blocks)
+    },
+    close: async () => pool?.close(),
   }
+}
+
+function startWorkers(size: number): CheckPool {
   const workers = Array.from({ length: size }, () => {
     const worker = new Worker(new URL('./check-worker.ts', import.meta.url))
     worker.unref()

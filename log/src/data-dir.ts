@@ -57,11 +57,10 @@ export async function readConfig(paths: DataDirPaths): Promise<NodeConfig> {
   }
   const format = (json as { format?: unknown } | null)?.format
   if (typeof format === 'number' && format > DATA_FORMAT) {
-    throw new VsdbError(
-      'VERSION_TOO_NEW',
-      `${paths.dir} has data format ${format}, this vsdb reads up to ${DATA_FORMAT}: upgrade vsdb`,
-      { path: paths.dir, field: 'format' },
-    )
+    throw new VsdbError('VERSION_TOO_NEW', `${paths.dir} has data format ${format}, this vsdb reads up to ${DATA_FORMAT}: upgrade vsdb`, {
+      path: paths.dir,
+      field: 'format',
+    })
   }
   const parsed = configSchema.safeParse(json)
   if (!parsed.success) {

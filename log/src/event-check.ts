@@ -1,5 +1,5 @@
 import { CID } from 'multiformats/cid'
-import { bytesMatchCid, decodeEvent, encodeUnsigned, payloadLinks } from './codec.ts'
+import { bytesMatchCid, decodeEventWithMessage, payloadLinks, type SignedEvent } from './codec.ts'
 import { isVsdbError } from './errors.ts'
 import { verifySignature } from './keys.ts'
 import type { EventType } from './schema.ts'
@@ -33,17 +33,17 @@ export function checkEventBlock(cidText: string, bytes: Uint8Array): EventCheck 
   if (!bytesMatchCid(cid, bytes)) {
     return { cid: cidText, ok: false, code: 'CORRUPT_BLOCK', message: `block ${cidText} does not match its hash` }
   }
-  let event
+  let event: SignedEvent
+  let message: Uint8Array
   try {
-    event = decodeEvent(cid, bytes)
+    ;({ event, message } = decodeEventWithMessage(cid, bytes))
   } catch (err) {
     const message = isVsdbError(err) ? err.message : String(err)
     return { cid: cidText, ok: false, code: 'INVALID_EVENT', message }
   }
-  const { sig, ...unsigned } = event
   let valid = false
   try {
-    valid = verifySignature(event.node, encodeUnsigned(unsigned), sig)
+    valid = verifySignature(event.node, message, event.sig)
   } catch {
     valid = false
   }

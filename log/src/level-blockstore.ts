@@ -1,7 +1,6 @@
 import type { AbstractSublevel } from 'abstract-level'
 import type { ClassicLevel } from 'classic-level'
 import type { Blockstore, InputPair, Pair } from 'interface-blockstore'
-import { base32 } from 'multiformats/bases/base32'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import { bytesMatchCid, RAW } from './codec.ts'
@@ -81,7 +80,12 @@ export class LevelBlockstore implements Blockstore {
   async *getAll(): AsyncGenerator<Pair> {
     for await (const [key, value] of this.#blocks.iterator({ keyEncoding: 'view' })) {
       const bytes = value
-      yield { cid: cidFromKey(key as Uint8Array), bytes: (async function* () { yield bytes })() }
+      yield {
+        cid: cidFromKey(key as Uint8Array),
+        bytes: (async function* () {
+          yield bytes
+        })(),
+      }
     }
   }
 

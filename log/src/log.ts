@@ -1,16 +1,16 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import type { AbstractBatchOperation } from 'abstract-level'
 import { ClassicLevel } from 'classic-level'
+import type { Helia } from 'helia'
 import type { CID } from 'multiformats/cid'
-import { type Archive, startArchive } from './archive.ts'
-import { type Block, cidFor, decodeEvent, encodeUnsigned, type SignedEvent, validatePayload } from './codec.ts'
-import * as dagCbor from '@ipld/dag-cbor'
+import { CID as CIDClass } from 'multiformats/cid'
+import { pinnedBlockKey, pinRecords, startArchive } from './archive.ts'
+import { type Block, decodeEvent, type SignedEvent, signEvent, validatePayload } from './codec.ts'
 import { DATA_FORMAT, type DataDirPaths, dataDirPaths, type NodeConfig, readConfig, writeConfig } from './data-dir.ts'
 import { isVsdbError, VsdbError } from './errors.ts'
 import { generateSigner, readKeyFile, type Signer, writeKeyFile } from './keys.ts'
 import { type BlockSublevel, blockKey, LevelBlockstore } from './level-blockstore.ts'
 import type { EventType, PayloadOf } from './schema.ts'
-import { CID as CIDClass } from 'multiformats/cid'
 
 export interface StoredEvent<T extends EventType = EventType> {
   cid: CID
@@ -36,7 +36,7 @@ export interface LogStats {
   events: number
   blocks: number
   nodes: number
-  pendingPins: number
+  pins: number
 }
 
 export interface OpenLogOptions {
@@ -77,7 +77,8 @@ export interface Log {
   /** This node's PeerId: the `node` of every event it appends. */
   readonly node: string
   readonly blockstore: LevelBlockstore
-  readonly archive: Archive
+  /** Helia over the same blocks: the node's IPFS archive. */
+  readonly helia: Helia
   head(): Head | null
   heads(): Promise<Head[]>
   append<T extends EventType>(input: AppendInput<T>): Promise<StoredEvent<T>>
@@ -91,6 +92,8 @@ export interface Log {
   nodes(): Promise<string[]>
   cidsAt(node: string, seq: number): Promise<CID[]>
   stats(): Promise<LogStats>
+  /** How many of these blocks have no pin (checked in one multi-get). */
+  countUnpinned(cids: CID[]): Promise<number>
   /** Writes already-verified foreign events and blocks, plus events of our own, in one atomic batch. */
   writeVerified(foreign: StoredEvent[], blocks: Block[], own: AppendInput[]): Promise<StoredEvent[]>
   close(): Promise<void>
@@ -102,13 +105,13 @@ class LevelLog implements Log {
   config: NodeConfig
   readonly node: string
   readonly blockstore: LevelBlockstore
-  archive!: Archive
+  helia!: Helia
   readonly #db: ClassicLevel<string, Uint8Array>
   readonly #blocks: BlockSublevel
   readonly #seq
   readonly #types
   readonly #heads
-  readonly #pins
+  readonly #helia
   readonly #signer: Signer
   readonly #sync: boolean
   readonly #maxGroup: number
@@ -117,7 +120,6 @@ class LevelLog implements Log {
   #queue: Pending[] = []
   #draining = false
   #closed = false
-  #pinTimer: NodeJS.Timeout | null = null
 
   constructor(paths: DataDirPaths, config: NodeConfig, signer: Signer, db: ClassicLevel<string, Uint8Array>, options: OpenLogOptions) {
     this.dir = paths.dir
@@ -132,7 +134,7 @@ class LevelLog implements Log {
     this.#seq = db.sublevel<string, string>('seq', { valueEncoding: 'utf8' })
     this.#types = db.sublevel<string, string>('type', { valueEncoding: 'utf8' })
     this.#heads = db.sublevel<string, string>('heads', { valueEncoding: 'utf8' })
-    this.#pins = db.sublevel<string, string>('pending-pins', { valueEncoding: 'utf8' })
+    this.#helia = db.sublevel<string, Uint8Array>('helia', { valueEncoding: 'view' })
     this.blockstore = new LevelBlockstore(this.#blocks)
   }
 
@@ -143,21 +145,7 @@ class LevelLog implements Log {
       this.#head = head
       this.#durableHead = head
     }
-    const pins = this.#pins
-    this.archive = await startArchive(this.blockstore, this.#db.sublevel('helia', { valueEncoding: 'view' }), {
-      async keys(limit) {
-        return pins.keys({ limit }).all()
-      },
-      async done(keys) {
-        await pins.batch(keys.map((key) => ({ type: 'del' as const, key })))
-      },
-      async count() {
-        let n = 0
-        for await (const _ of pins.keys()) n++
-        return n
-      },
-    })
-    this.#schedulePins(0)
+    this.helia = await startArchive(this.blockstore, this.#helia)
   }
 
   async #lastOf(node: string): Promise<Head | null> {
@@ -210,13 +198,14 @@ class LevelLog implements Log {
     let writing: Promise<void> = Promise.resolve()
     try {
       while (this.#queue.length > 0) {
-        const pendings: Pending[] = []
+        let take = 0
         let count = 0
-        while (this.#queue.length > 0 && (count === 0 || count + (this.#queue[0]?.inputs.length ?? 0) <= this.#maxGroup)) {
-          const next = this.#queue.shift() as Pending
-          pendings.push(next)
+        for (const next of this.#queue) {
+          if (take > 0 && count + next.inputs.length > this.#maxGroup) break
+          take++
           count += next.inputs.length
         }
+        const pendings = this.#queue.splice(0, take)
         const group = this.#build(pendings)
         const previous = writing
         writing = previous.then(() => this.#commit(group))
@@ -244,7 +233,8 @@ class LevelLog implements Log {
       }
       events.push(stored)
     }
-    if (head !== null && head !== base) ops.push({ type: 'put', sublevel: this.#heads, key: this.node, value: `${head.seq} ${head.cid}` } as never)
+    if (head !== null && head !== base)
+      ops.push({ type: 'put', sublevel: this.#heads, key: this.node, value: `${head.seq} ${head.cid}` } as never)
     this.#head = head
     return { pendings, events, ops, base, head }
   }
@@ -259,10 +249,7 @@ class LevelLog implements Log {
       prev: prev === null ? null : prev.cid,
       payload: input.payload,
     }
-    const sig = this.#signer.sign(encodeUnsigned(unsigned))
-    const event: SignedEvent = { ...unsigned, sig }
-    const bytes = dagCbor.encode(event)
-    return { cid: cidFor(bytes), bytes, event }
+    return signEvent(unsigned, this.#signer.sign)
   }
 
   #eventOps(stored: StoredEvent, blocks: Block[], ops: BuiltGroup['ops']): void {
@@ -272,14 +259,18 @@ class LevelLog implements Log {
       { type: 'put', sublevel: this.#blocks, key: blockKey(cid), value: stored.bytes } as never,
       { type: 'put', sublevel: this.#seq, key: position, value: '' } as never,
       { type: 'put', sublevel: this.#types, key: `${event.type}!${position}`, value: '' } as never,
-      { type: 'put', sublevel: this.#pins, key: cid.toString(), value: '' } as never,
     )
-    for (const block of blocks) {
-      ops.push(
-        { type: 'put', sublevel: this.#blocks, key: blockKey(block.cid), value: block.bytes } as never,
-        { type: 'put', sublevel: this.#pins, key: block.cid.toString(), value: '' } as never,
-      )
-    }
+    this.#pinOps(cid, ops)
+    for (const block of blocks) this.#blockOps(block, ops)
+  }
+
+  #blockOps(block: Block, ops: BuiltGroup['ops']): void {
+    ops.push({ type: 'put', sublevel: this.#blocks, key: blockKey(block.cid), value: block.bytes } as never)
+    this.#pinOps(block.cid, ops)
+  }
+
+  #pinOps(cid: CID, ops: BuiltGroup['ops']): void {
+    for (const { key, value } of pinRecords(cid)) ops.push({ type: 'put', sublevel: this.#helia, key, value } as never)
   }
 
   async #commit(group: BuiltGroup): Promise<void> {
@@ -295,18 +286,7 @@ class LevelLog implements Log {
       for (const pending of group.pendings) pending.reject(error)
       return
     }
-    group.pendings.forEach((pending, i) => pending.resolve(group.events[i] as StoredEvent[]))
-    this.#schedulePins(50)
-  }
-
-  #schedulePins(delayMs: number): void {
-    if (this.#closed || this.#pinTimer !== null) return
-    this.#pinTimer = setTimeout(() => {
-      this.#pinTimer = null
-      if (this.#draining) return this.#schedulePins(delayMs)
-      this.archive.pinPending().catch(() => this.#schedulePins(1000))
-    }, delayMs)
-    this.#pinTimer.unref()
+    for (const [i, pending] of group.pendings.entries()) pending.resolve(group.events[i] as StoredEvent[])
   }
 
   async writeVerified(foreign: StoredEvent[], blocks: Block[], own: AppendInput[]): Promise<StoredEvent[]> {
@@ -318,12 +298,7 @@ class LevelLog implements Log {
       const last = lastByNode.get(node)
       if (last === undefined || seq > last.seq) lastByNode.set(node, { node, seq, cid: stored.cid })
     }
-    for (const block of blocks) {
-      ops.push(
-        { type: 'put', sublevel: this.#blocks, key: blockKey(block.cid), value: block.bytes } as never,
-        { type: 'put', sublevel: this.#pins, key: block.cid.toString(), value: '' } as never,
-      )
-    }
+    for (const block of blocks) this.#blockOps(block, ops)
     for (const head of lastByNode.values()) {
       if (head.node === this.node) continue
       const known = await this.#lastOf(head.node)
@@ -383,15 +358,21 @@ class LevelLog implements Log {
     for await (const _ of this.#seq.keys()) events++
     let blocks = 0
     for await (const _ of this.#blocks.keys()) blocks++
-    return { events, blocks, nodes: (await this.nodes()).length, pendingPins: await this.archive.pendingCount() }
+    let pins = 0
+    for await (const _ of this.#helia.keys({ gte: '/pin/', lt: '/pin0' })) pins++
+    return { events, blocks, nodes: (await this.nodes()).length, pins }
+  }
+
+  async countUnpinned(cids: CID[]): Promise<number> {
+    const found = await this.#helia.getMany(cids.map(pinnedBlockKey))
+    return found.filter((value) => value === undefined).length
   }
 
   async close(): Promise<void> {
     if (this.#closed) return
     while (this.#draining) await new Promise((r) => setTimeout(r, 1))
     this.#closed = true
-    if (this.#pinTimer !== null) clearTimeout(this.#pinTimer)
-    await this.archive.stop()
+    await this.helia.stop()
     await this.#db.close()
     await rm(this.paths.owner, { force: true })
   }
@@ -416,7 +397,12 @@ async function openDatabase(paths: DataDirPaths): Promise<ClassicLevel<string, U
       } catch {}
       throw new VsdbError('IN_USE', `data directory ${paths.dir} is in use by another process${owner}`, { path: paths.dir }, { cause: err })
     }
-    throw new VsdbError('WRITE_FAILED', `cannot open the store in ${paths.dir}: ${(err as Error).message}`, { path: paths.dir }, { cause: err })
+    throw new VsdbError(
+      'WRITE_FAILED',
+      `cannot open the store in ${paths.dir}: ${(err as Error).message}`,
+      { path: paths.dir },
+      { cause: err },
+    )
   }
   await writeFile(paths.owner, JSON.stringify({ pid: process.pid, since: new Date().toISOString() }))
   return db
@@ -466,7 +452,14 @@ export async function initLog(options: InitOptions): Promise<Log> {
   const role = options.role ?? 'edge'
   const cluster = options.cluster ?? `vsdb-${signer.node.slice(-8)}`
   const db = await openDatabase(paths)
-  const provisional: NodeConfig = { format: DATA_FORMAT, node: signer.node, role, cluster, createdAt: new Date().toISOString(), genesis: '' }
+  const provisional: NodeConfig = {
+    format: DATA_FORMAT,
+    node: signer.node,
+    role,
+    cluster,
+    createdAt: new Date().toISOString(),
+    genesis: '',
+  }
   const log = new LevelLog(paths, provisional, signer, db, { dir: paths.dir })
   try {
     await log.start()

@@ -1,0 +1,77 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
+import { auditCommand, exportCommand, type GlobalOptions, importCommand, ingestCommand, initCommand, statusCommand } from './commands.ts'
+import { printError } from './output.ts'
+
+function positiveText(name: string) {
+  return (value: string): string => {
+    if (value.trim() === '') throw new InvalidArgumentError(`${name} must not be empty`)
+    return value
+  }
+}
+
+function buildProgram(): Command {
+  const program = new Command('vsdb')
+    .description('VectorScaleDB node: a signed, CID-linked event log of entity behaviour over time')
+    .option('--dir <DIR>', 'data directory (default: $VSDB_DIR, else ./.vsdb)')
+    .option('--json', 'print one JSON object on the last line of stdout')
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) })
+
+  const globals = (command: Command): GlobalOptions => command.optsWithGlobals<GlobalOptions>()
+
+  program
+    .command('init')
+    .description('create the node key, config and genesis event')
+    .addOption(new Option('--role <ROLE>', 'node role').choices(['edge', 'coordinator']).default('edge'))
+    .option('--cluster <ID>', 'cluster id', positiveText('--cluster'))
+    .action((_opts, command: Command) => initCommand(globals(command)))
+
+  program
+    .command('ingest')
+    .description('append observations from CSV or JSONL files')
+    .argument('<FILE...>', 'CSV (timestamp + numeric columns) or JSONL ({entity, ts, vector, meta?}) files')
+    .option('--entity <ID>', 'entity id (default: the file name without extension)', positiveText('--entity'))
+    .addOption(new Option('--format <FORMAT>', 'input format (default: from the extension)').choices(['csv', 'jsonl']))
+    .action((files: string[], _opts, command: Command) => ingestCommand(files, globals(command)))
+
+  program
+    .command('status')
+    .description('the /v1/cluster/status object')
+    .action((_opts, command: Command) => statusCommand(globals(command)))
+
+  program
+    .command('audit')
+    .description('verify every block, signature and link; exit 1 naming the first bad CID')
+    .action((_opts, command: Command) => auditCommand(globals(command)))
+
+  program
+    .command('export')
+    .description('write a CARv1 of all blocks rooted at the heads')
+    .requiredOption('--car <FILE>', 'output CAR file')
+    .action((_opts, command: Command) => exportCommand(globals(command) as GlobalOptions & { car: string }))
+
+  program
+    .command('import')
+    .description('verify a CAR and import its chains; writes nothing unless all of it verifies')
+    .requiredOption('--car <FILE>', 'input CAR file')
+    .action((_opts, command: Command) => importCommand(globals(command) as GlobalOptions & { car: string }))
+
+  return program
+}
+
+/** Runs the CLI; resolves to the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram()
+  try {
+    await program.parseAsync(argv)
+    return 0
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return 0
+      return 2
+    }
+    printError({ json: argv.includes('--json') }, err)
+    return 1
+  }
+}

@@ -1,0 +1,10 @@
+export { detectFormat, readObservations } from './read.ts'
+export { parseTimestamp } from './timestamp.ts'
+export {
+  DEFAULT_BATCH_SIZE,
+  DEFAULT_MAX_LINE_BYTES,
+  MAX_FUTURE_MS,
+  type Observation,
+  type ObservationFormat,
+  type ObservationSource,
+} from './types.ts'

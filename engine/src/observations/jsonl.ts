@@ -1,0 +1,133 @@
+import { createReadStream } from 'node:fs'
+import { z } from 'zod'
+import type { ReadContext } from './context.ts'
+import { checkTimestampRange, unparseableTimestamp } from './context.ts'
+import { inputError, quote } from './errors.ts'
+import { type TimestampParser, timestampParserFor } from './timestamp.ts'
+import type { Observation } from './types.ts'
+
+/** One JSONL line. Unknown keys are rejected (a misspelt `ts` must not pass silently). */
+export const jsonlRowSchema = z.strictObject({
+  entity: z.string().min(1).optional(),
+  ts: z.union([z.number(), z.string()], {
+    error: 'expected epoch milliseconds (a number) or an ISO 8601 string',
+  }),
+  vector: z.array(z.number()).min(1),
+  meta: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+})
+
+export type JsonlRow = z.infer<typeof jsonlRowSchema>
+
+/**
+ * Split a byte stream into lines without ever holding more than `maxLineBytes` of one line: a longer line
+ * fails as soon as the limit is passed, whatever its full length. Yields [lineNumber, text] (1-based, `\r\n`
+ * and a UTF-8 BOM handled).
+ */
+async function* lines(ctx: ReadContext): AsyncGenerator<[number, string]> {
+  const max = ctx.maxLineBytes
+  const tooLong = (line: number) =>
+    inputError(ctx.file, { line }, `line is longer than ${max} bytes (the maximum line length); is this really JSONL?`)
+  let parts: Buffer[] = []
+  let partsLen = 0
+  let line = 0
+  const input = createReadStream(ctx.file, { highWaterMark: 256 * 1024 })
+  for await (const chunk of input as AsyncIterable<Buffer>) {
+    let start = 0
+    for (;;) {
+      const nl = chunk.indexOf(10, start)
+      if (nl === -1) {
+        const rest = chunk.length - start
+        if (partsLen + rest > max) throw tooLong(line + 1)
+        if (rest > 0) {
+          parts.push(chunk.subarray(start))
+          partsLen += rest
+        }
+        break
+      }
+      line++
+      const len = partsLen + nl - start
+      if (len > max) throw tooLong(line)
+      let text: string
+      if (partsLen === 0) {
+        text = chunk.toString('utf8', start, nl)
+      } else {
+        parts.push(chunk.subarray(start, nl))
+        text = Buffer.concat(parts, len).toString('utf8')
+        parts = []
+        partsLen = 0
+      }
+      yield [line, text]
+      start = nl + 1
+    }
+  }
+  if (partsLen > 0) yield [line + 1, Buffer.concat(parts, partsLen).toString('utf8')]
+}
+
+/** The path of a zod issue as a field name: `vector.2`, `meta.speed`, or `(line)` for the whole object. */
+function fieldOf(path: readonly PropertyKey[]): string {
+  return path.length === 0 ? '(line)' : path.map(String).join('.')
+}
+
+/** Stream a JSONL file: one `{entity?, ts, vector, meta?}` object per line, validated with zod. Blank lines are skipped. */
+export async function* readJsonl(ctx: ReadContext): AsyncGenerator<Observation[]> {
+  let batch: Observation[] = []
+  let rows = 0
+  let parseTsString: TimestampParser | undefined
+  for await (const [line, raw] of lines(ctx)) {
+    let text = line === 1 && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw
+    if (text.endsWith('\r')) text = text.slice(0, -1)
+    if (text.trim() === '') continue
+    let value: unknown
+    try {
+      value = JSON.parse(text)
+    } catch (err) {
+      throw inputError(ctx.file, { line }, `not valid JSON (${(err as Error).message})`, err)
+    }
+    const parsed = jsonlRowSchema.safeParse(value)
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]
+      const field = issue === undefined ? '(line)' : fieldOf(issue.path)
+      let problem = issue?.message ?? 'invalid row'
+      if (issue?.code === 'unrecognized_keys') problem = `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')} (allowed: entity, ts, vector, meta)`
+      throw inputError(ctx.file, { line, field }, problem, parsed.error)
+    }
+    const row = parsed.data
+    const entity = row.entity ?? ctx.entity
+    if (entity === undefined) {
+      throw inputError(ctx.file, { line, field: 'entity' }, 'no "entity" in the row and no --entity given')
+    }
+    let ts: number
+    if (typeof row.ts === 'number') {
+      if (!Number.isSafeInteger(row.ts)) {
+        throw inputError(ctx.file, { line, field: 'ts' }, `${row.ts} is not an integer number of epoch milliseconds`)
+      }
+      ts = row.ts
+    } else {
+      parseTsString ??= timestampParserFor(row.ts)
+      const parsedTs = parseTsString(row.ts)
+      if (parsedTs === undefined) unparseableTimestamp(ctx, row.ts, { line, field: 'ts' })
+      ts = parsedTs
+    }
+    checkTimestampRange(ctx, ts, String(row.ts), { line, field: 'ts' })
+    const dim = row.vector.length
+    const known = ctx.dims.get(entity)
+    if (known === undefined) ctx.dims.set(entity, dim)
+    else if (known !== dim) {
+      throw inputError(
+        ctx.file,
+        { line, field: 'vector' },
+        `vector dimension changed for entity ${quote(entity)}: expected ${known}, got ${dim}`,
+      )
+    }
+    const obs: Observation = { entity, ts, vector: row.vector }
+    if (row.meta !== undefined) obs.meta = row.meta
+    rows++
+    batch.push(obs)
+    if (batch.length >= ctx.batchSize) {
+      yield batch
+      batch = []
+    }
+  }
+  if (rows === 0) throw inputError(ctx.file, {}, 'the file is empty (expected one JSON object per line)')
+  if (batch.length > 0) yield batch
+}
