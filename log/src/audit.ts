@@ -54,29 +54,27 @@ export async function auditLog(log: Log, options: AuditOptions = {}): Promise<Au
       const verifyChunk = async (entries: { seq: number; cid: CID }[]): Promise<void> => {
         const blocks: Uint8Array[] = []
         const present: { seq: number; cid: CID }[] = []
-        for (const entry of entries) {
-          const bytes = await log.blockstore.getRaw(entry.cid)
-          if (bytes === undefined) {
-            problem({
-              code: 'MISSING_BLOCK',
-              message: `event block ${entry.cid} is missing`,
-              cid: entry.cid.toString(),
-              node,
-              seq: entry.seq,
-            })
-            continue
-          }
+        const stored = await log.blockstore.getRawMany(entries.map((e) => e.cid))
+        for (const [i, entry] of entries.entries()) {
+          const bytes = stored[i]
+          if (bytes === undefined) continue
           blocks.push(bytes)
           present.push(entry)
         }
-        const checks: EventCheck[] = await pool.check(
+        const checked = new Map<string, EventCheck>()
+        for (const check of await pool.check(
           present.map((e) => e.cid.toString()),
           blocks,
-        )
+        ))
+          checked.set(check.cid, check)
         report.unpinned += await log.countUnpinned(present.map((e) => e.cid))
-        for (let i = 0; i < checks.length; i++) {
-          const check = checks[i] as EventCheck
-          const entry = present[i] as { seq: number; cid: CID }
+        for (const entry of entries) {
+          const check: EventCheck = checked.get(entry.cid.toString()) ?? {
+            cid: entry.cid.toString(),
+            ok: false,
+            code: 'MISSING_BLOCK',
+            message: `event block ${entry.cid} (node ${node}, seq ${entry.seq}) is missing`,
+          }
           report.events++
           if (entry.seq !== currentSeq) {
             if (entry.seq !== currentSeq + 1) {

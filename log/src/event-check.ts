@@ -19,7 +19,7 @@ export interface EventSummary {
 export interface EventProblem {
   cid: string
   ok: false
-  code: 'CORRUPT_BLOCK' | 'INVALID_EVENT' | 'BAD_SIGNATURE'
+  code: 'CORRUPT_BLOCK' | 'INVALID_EVENT' | 'BAD_SIGNATURE' | 'MISSING_BLOCK'
   message: string
   node?: string
   seq?: number

@@ -45,6 +45,10 @@ export class LevelBlockstore implements Blockstore {
     return this.#blocks.get(blockKey(cid))
   }
 
+  getRawMany(cids: CID[]): Promise<(Uint8Array | undefined)[]> {
+    return this.#blocks.getMany(cids.map(blockKey))
+  }
+
   async getVerified(cid: CID): Promise<Uint8Array | undefined> {
     const bytes = await this.#blocks.get(blockKey(cid))
     if (bytes === undefined) return undefined

@@ -70,7 +70,8 @@ function isRadixLetter(c: number): boolean {
 function badNumber(ctx: ReadContext, cell: string, line: number, column: string): never {
   const t = cell.trim()
   if (t === '') throw inputError(ctx.file, { line, column }, 'empty cell, expected a number')
-  if (t === 'NaN' || t === 'Infinity' || t === '-Infinity' || t === '+Infinity') {
+  const v = Number(t)
+  if (t === 'NaN' || v === Number.POSITIVE_INFINITY || v === Number.NEGATIVE_INFINITY) {
     throw inputError(ctx.file, { line, column }, `${quote(cell)} is not a finite number (NaN and Infinity are not allowed)`)
   }
   throw inputError(ctx.file, { line, column }, `${quote(cell)} is not a number`)
@@ -122,6 +123,8 @@ export async function* readCsv(ctx: ReadContext, entity: string): AsyncGenerator
 
   const onRecord = (cells: string[], info: InfoRecord): Observation[] | null => {
     const line = info.lines
+    // A line of only spaces (or a stray \r in mixed line endings) is a blank line, skipped like an empty one.
+    if (cells.length === 1 && (cells[0] as string).trim() === '') return null
     if (header === undefined) {
       header = readHeader(ctx, cells, line, entity)
       return null

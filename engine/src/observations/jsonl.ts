@@ -86,9 +86,14 @@ export async function* readJsonl(ctx: ReadContext): AsyncGenerator<Observation[]
     const parsed = jsonlRowSchema.safeParse(value)
     if (!parsed.success) {
       const issue = parsed.error.issues[0]
-      const field = issue === undefined ? '(line)' : fieldOf(issue.path)
+      let field = issue === undefined ? '(line)' : fieldOf(issue.path)
       let problem = issue?.message ?? 'invalid row'
-      if (issue?.code === 'unrecognized_keys') problem = `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')} (allowed: entity, ts, vector, meta)`
+      if (issue?.code === 'unrecognized_keys') {
+        field = fieldOf([...issue.path, issue.keys[0] ?? ''])
+        problem = `unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')} (allowed: entity, ts, vector, meta)`
+      } else if (issue?.code === 'invalid_type' && issue.path.length === 0) {
+        problem = 'expected a JSON object {entity?, ts, vector, meta?}'
+      }
       throw inputError(ctx.file, { line, field }, problem, parsed.error)
     }
     const row = parsed.data

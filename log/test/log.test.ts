@@ -1,0 +1,126 @@
+import { stat, writeFile } from 'node:fs/promises'
+import { CID } from 'multiformats/cid'
+import { describe, expect, it } from 'vitest'
+import { encodeBlock, initLog, openLog } from '../src/index.ts'
+import { collect, tempDir, trustPayload } from './helpers.ts'
+
+describe('log', () => {
+  it('initialises a node with a 0600 key and a genesis manifest, and reopens it', async () => {
+    const dir = await tempDir()
+    const log = await initLog({ dir, role: 'coordinator', cluster: 'fleet-1' })
+    const genesis = log.head()
+    expect(genesis?.seq).toBe(0)
+    expect(log.config).toMatchObject({ role: 'coordinator', cluster: 'fleet-1', node: log.node, genesis: genesis?.cid.toString() })
+    expect((await stat(log.paths.key)).mode & 0o777).toBe(0o600)
+    const first = await log.getEvent(genesis!.cid)
+    expect(first.event).toMatchObject({ v: 1, type: 'manifest', seq: 0, prev: null, node: log.node })
+    await log.close()
+
+    await expect(initLog({ dir })).rejects.toMatchObject({ code: 'ALREADY_INITIALIZED' })
+    const again = await openLog({ dir })
+    expect(again.head()?.cid.equals(genesis!.cid)).toBe(true)
+    await again.close()
+  })
+
+  it('chains appends by seq and prev, concurrent or not, and keeps them across a reopen', async () => {
+    const dir = await tempDir()
+    const log = await initLog({ dir })
+    const one = await log.append({ type: 'trust', payload: trustPayload(log.node) })
+    const many = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => log.append({ type: 'trust', payload: trustPayload(log.node, i / 300) })),
+    )
+    const batch = await log.appendBatch(Array.from({ length: 50 }, () => ({ type: 'trust' as const, payload: trustPayload(log.node) })))
+    const all = [one, ...many, ...batch]
+    all.forEach((stored, i) => {
+      expect(stored.event.seq).toBe(i + 1)
+      expect(stored.event.prev?.toString()).toBe(i === 0 ? log.config.genesis : all[i - 1]?.cid.toString())
+    })
+    // Callers get their own event back: payloads are not mixed up by group commit.
+    many.forEach((stored, i) => expect(stored.event.payload).toMatchObject({ score: i / 300 }))
+    await log.close()
+
+    const reopened = await openLog({ dir })
+    expect(reopened.head()?.seq).toBe(351)
+    const chain = await collect(reopened.chain(reopened.node))
+    expect(chain.map((e) => e.seq)).toEqual(Array.from({ length: 352 }, (_, i) => i))
+    expect(chain.at(-1)?.cid.equals(batch.at(-1)!.cid)).toBe(true)
+    const next = await reopened.append({ type: 'trust', payload: trustPayload(reopened.node) })
+    expect(next.event.prev?.equals(batch.at(-1)!.cid)).toBe(true)
+    await reopened.close()
+  })
+
+  it('refuses a bad payload naming the field, and writes nothing of its batch', async () => {
+    const log = await initLog({ dir: await tempDir() })
+    const before = await log.stats()
+    const bad = log.appendBatch([
+      { type: 'trust', payload: trustPayload(log.node) },
+      { type: 'trust', payload: { ...trustPayload(log.node), score: 2 } },
+    ])
+    await expect(bad).rejects.toMatchObject({ code: 'INVALID_EVENT', details: { field: 'payload.score' } })
+    await expect(log.append({ type: 'nope' as 'trust', payload: trustPayload(log.node) })).rejects.toThrow()
+    expect(await log.stats()).toEqual(before)
+    expect(log.head()?.seq).toBe(0)
+    await log.close()
+  })
+
+  it('stores linked blocks with their event, once per content, and verifies reads', async () => {
+    const log = await initLog({ dir: await tempDir() })
+    const block = encodeBlock({ ts: [1, 2], vectors: [[1], [2]] })
+    const payload = { entity: 'e', count: 2, dim: 1, from: 1, to: 2, batch: block.cid }
+    await log.append({ type: 'ingest', payload, blocks: [block] })
+    await log.append({ type: 'ingest', payload, blocks: [block] })
+    const stats = await log.stats()
+    expect(stats.events).toBe(3)
+    expect(stats.blocks).toBe(4) // three events, one shared batch block
+    expect(Buffer.from(await log.getBlock(block.cid)).equals(block.bytes)).toBe(true)
+    await expect(log.getBlock(encodeBlock({ other: true }).cid)).rejects.toMatchObject({ code: 'NOT_FOUND' })
+    const types = await collect(log.byType('ingest'))
+    expect(types).toHaveLength(2)
+    await log.close()
+  })
+
+  it('pins every event and linked block in Helia, which sees them as its own pins', async () => {
+    const log = await initLog({ dir: await tempDir() })
+    const block = encodeBlock({ observations: [1, 2, 3] })
+    const stored = await log.append({
+      type: 'ingest',
+      payload: { entity: 'e', count: 3, dim: 1, from: 1, to: 3, batch: block.cid },
+      blocks: [block],
+    })
+    const { helia } = log
+    expect(await helia.pins.isPinned(stored.cid)).toBe(true)
+    expect(await helia.pins.isPinned(block.cid)).toBe(true)
+    expect(await helia.pins.isPinned(CID.parse(log.config.genesis))).toBe(true)
+    const pins = await collect(helia.pins.ls())
+    expect(pins.map((p) => p.cid.toString()).sort()).toEqual([log.config.genesis, stored.cid.toString(), block.cid.toString()].sort())
+    expect(pins.every((p) => p.depth === 0)).toBe(true)
+    const pin = await helia.pins.get(stored.cid)
+    expect(pin.depth).toBe(0)
+    // Helia reads the blocks through the log's blockstore, so one copy serves both.
+    const fromHelia = await collect(helia.blockstore.get(block.cid))
+    expect(Buffer.concat(fromHelia).equals(block.bytes)).toBe(true)
+    // Garbage collection removes only unpinned blocks: every block is pinned, so nothing goes.
+    await helia.gc()
+    expect((await log.stats()).blocks).toBe(3)
+    await log.close()
+  })
+
+  it('says when a data directory is from a newer version, or is not one', async () => {
+    const dir = await tempDir()
+    const log = await initLog({ dir })
+    await log.close()
+    const config = JSON.parse(await import('node:fs/promises').then((fs) => fs.readFile(log.paths.config, 'utf8')))
+    await writeFile(log.paths.config, JSON.stringify({ ...config, format: 2 }))
+    await expect(openLog({ dir })).rejects.toMatchObject({ code: 'VERSION_TOO_NEW' })
+    await expect(openLog({ dir: await tempDir() })).rejects.toMatchObject({ code: 'NOT_INITIALIZED' })
+  })
+
+  it('refuses a second open of the same directory as in use', async () => {
+    const dir = await tempDir()
+    const log = await initLog({ dir })
+    await expect(openLog({ dir })).rejects.toMatchObject({ code: 'IN_USE' })
+    await log.close()
+    const again = await openLog({ dir })
+    await again.close()
+  })
+})
