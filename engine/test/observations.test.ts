@@ -1,18 +1,12 @@
 import { execFileSync } from 'node:child_process'
+import { once } from 'node:events'
 import { createWriteStream } from 'node:fs'
 import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { once } from 'node:events'
 import { VsdbError } from '@vsdb/log'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  detectFormat,
-  type Observation,
-  type ObservationSource,
-  parseTimestamp,
-  readObservations,
-} from '../src/observations/index.ts'
+import { detectFormat, type Observation, type ObservationSource, parseTimestamp, readObservations } from '../src/observations/index.ts'
 import { timestampParserFor } from '../src/observations/timestamp.ts'
 
 const NAB = '/work/shared/data/nab/realKnownCause'
@@ -50,10 +44,7 @@ async function readError(source: ObservationSource): Promise<VsdbError> {
 }
 
 /** Expect INVALID_INPUT at this line and column (CSV) or field (JSONL); returns the message. */
-async function expectInvalid(
-  source: ObservationSource,
-  where: { line?: number; column?: string; field?: string },
-): Promise<string> {
+async function expectInvalid(source: ObservationSource, where: { line?: number; column?: string; field?: string }): Promise<string> {
   const err = await readError(source)
   expect(err.code).toBe('INVALID_INPUT')
   expect(err.details.line).toBe(where.line)
@@ -87,7 +78,19 @@ describe('timestamps', () => {
   })
 
   it('rejects what it cannot read', () => {
-    for (const bad of ['', 'abc', '2014-13-01', '2015-02-29', '2014-04-31', '2014-04-02 24:00:00', '2014-04-02 14:60', '0x10', '1e9', 'NaN', '02/04/2014']) {
+    for (const bad of [
+      '',
+      'abc',
+      '2014-13-01',
+      '2015-02-29',
+      '2014-04-31',
+      '2014-04-02 24:00:00',
+      '2014-04-02 14:60',
+      '0x10',
+      '1e9',
+      'NaN',
+      '02/04/2014',
+    ]) {
       expect(parseTimestamp(bad), bad).toBeUndefined()
     }
   })
@@ -156,7 +159,14 @@ describe('CSV', () => {
   })
 
   it('reads every realKnownCause NAB file', async () => {
-    for (const name of ['ambient_temperature_system_failure', 'cpu_utilization_asg_misconfiguration', 'ec2_request_latency_system_failure', 'machine_temperature_system_failure', 'rogue_agent_key_hold', 'rogue_agent_key_updown']) {
+    for (const name of [
+      'ambient_temperature_system_failure',
+      'cpu_utilization_asg_misconfiguration',
+      'ec2_request_latency_system_failure',
+      'machine_temperature_system_failure',
+      'rogue_agent_key_hold',
+      'rogue_agent_key_updown',
+    ]) {
       const path = join(NAB, `${name}.csv`)
       const lines = (await readFile(path, 'utf8')).split('\n').filter((l) => l.trim() !== '')
       const { rows } = await readAll({ path, batchSize: 5000 })
@@ -271,7 +281,10 @@ describe('CSV', () => {
   })
 
   it('empty file, blank file, header without rows', async () => {
-    for (const [name, content] of [['empty.csv', ''], ['blank.csv', '\n\n\r\n']] as const) {
+    for (const [name, content] of [
+      ['empty.csv', ''],
+      ['blank.csv', '\n\n\r\n'],
+    ] as const) {
       const err = await readError({ path: await file(name, content) })
       expect(err.code).toBe('INVALID_INPUT')
       expect(err.message).toContain('the file is empty')
@@ -367,7 +380,10 @@ describe('JSONL', () => {
   })
 
   it('bad JSON names the line', async () => {
-    const path = await file('badjson.jsonl', '{"entity":"a","ts":1396448940000,"vector":[1]}\n\n{"entity":"a","ts":1396448940000,"vector":[1]\n')
+    const path = await file(
+      'badjson.jsonl',
+      '{"entity":"a","ts":1396448940000,"vector":[1]}\n\n{"entity":"a","ts":1396448940000,"vector":[1]\n',
+    )
     const msg = await expectInvalid({ path }, { line: 3 })
     expect(msg).toContain('not valid JSON')
   })
@@ -383,15 +399,23 @@ describe('JSONL', () => {
       ['{"entity":7,"ts":1396448940000,"vector":[1,2]}', 'entity'],
       ['{"entity":"a","ts":1396448940000,"vector":[1,2],"meta":{"x":[1]}}', 'meta.x'],
       ['{"entity":"a","timestamp":1396448940000,"ts":1,"vector":[1,2]}', 'timestamp'],
-      ['[1,2]', '(line)'],
-      ['42', '(line)'],
+      ['[1,2]', ''],
+      ['42', ''],
+      ['null', ''],
+      ['{"entity":"a","tss":1396448940000,"vector":[1,2]}', 'tss'],
+      ['{"entity":"a","ts":1396448940000,"vector":[1,2],"meta":{"k":null}}', 'meta.k'],
       ['{"entity":"a","ts":1396448940000.5,"vector":[1,2]}', 'ts'],
       ['{"entity":"a","ts":"soon","vector":[1,2]}', 'ts'],
       ['{"ts":1396448940000,"vector":[1,2]}', 'entity'],
     ]
     for (const [bad, field] of cases) {
       const path = await file('types.jsonl', `${ok}\n${bad}\n${ok}\n`)
-      await expectInvalid({ path }, { line: 2, field })
+      if (field !== '') await expectInvalid({ path }, { line: 2, field })
+      else {
+        // not an object at all: the line is named, no field
+        const msg = await expectInvalid({ path }, { line: 2 })
+        expect(msg).toBe(`${path} line 2: expected a JSON object {entity?, ts, vector, meta?}`)
+      }
     }
   })
 
@@ -419,7 +443,10 @@ describe('JSONL', () => {
   })
 
   it('empty file', async () => {
-    for (const [name, content] of [['empty.jsonl', ''], ['blank.jsonl', '\n  \n']] as const) {
+    for (const [name, content] of [
+      ['empty.jsonl', ''],
+      ['blank.jsonl', '\n  \n'],
+    ] as const) {
       const err = await readError({ path: await file(name, content) })
       expect(err.code).toBe('INVALID_INPUT')
       expect(err.message).toContain('the file is empty')
@@ -438,7 +465,10 @@ describe('JSONL', () => {
   })
 
   it('a huge line fails without the rest of it being read (endless pipe)', async () => {
-    await expectEndlessLineFails('endless.jsonl', '{"entity":"a","ts":1396448940000,"vector":[1]}\n{"entity":"a","ts":1396448940000,"vector":[')
+    await expectEndlessLineFails(
+      'endless.jsonl',
+      '{"entity":"a","ts":1396448940000,"vector":[1]}\n{"entity":"a","ts":1396448940000,"vector":[',
+    )
   })
 
   it('rejects bad options', async () => {

@@ -1,4 +1,4 @@
-import { inputError, type InputLocation, quote } from './errors.ts'
+import { type InputLocation, inputError, quote } from './errors.ts'
 import { MAX_FUTURE_MS } from './types.ts'
 
 /** The resolved settings of one read, shared by the CSV and JSONL readers. */

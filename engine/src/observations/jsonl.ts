@@ -13,7 +13,7 @@ export const jsonlRowSchema = z.strictObject({
     error: 'expected epoch milliseconds (a number) or an ISO 8601 string',
   }),
   vector: z.array(z.number()).min(1),
-  meta: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  meta: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()], { error: 'expected a string, number or boolean' })).optional(),
 })
 
 export type JsonlRow = z.infer<typeof jsonlRowSchema>
@@ -63,9 +63,9 @@ async function* lines(ctx: ReadContext): AsyncGenerator<[number, string]> {
   if (partsLen > 0) yield [line + 1, Buffer.concat(parts, partsLen).toString('utf8')]
 }
 
-/** The path of a zod issue as a field name: `vector.2`, `meta.speed`, or `(line)` for the whole object. */
-function fieldOf(path: readonly PropertyKey[]): string {
-  return path.length === 0 ? '(line)' : path.map(String).join('.')
+/** The path of a zod issue as a field name (`vector.2`, `meta.speed`); undefined for the line as a whole. */
+function fieldOf(path: readonly PropertyKey[]): string | undefined {
+  return path.length === 0 ? undefined : path.map(String).join('.')
 }
 
 /** Stream a JSONL file: one `{entity?, ts, vector, meta?}` object per line, validated with zod. Blank lines are skipped. */
@@ -85,8 +85,10 @@ export async function* readJsonl(ctx: ReadContext): AsyncGenerator<Observation[]
     }
     const parsed = jsonlRowSchema.safeParse(value)
     if (!parsed.success) {
-      const issue = parsed.error.issues[0]
-      let field = issue === undefined ? '(line)' : fieldOf(issue.path)
+      // An unknown key is reported first: `"tss": 1` is better explained as a typo than as a missing `ts`.
+      const issues = parsed.error.issues
+      const issue = issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0]
+      let field = issue === undefined ? undefined : fieldOf(issue.path)
       let problem = issue?.message ?? 'invalid row'
       if (issue?.code === 'unrecognized_keys') {
         field = fieldOf([...issue.path, issue.keys[0] ?? ''])

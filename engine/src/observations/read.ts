@@ -4,13 +4,7 @@ import type { ReadContext } from './context.ts'
 import { readCsv } from './csv.ts'
 import { fileError, inputError } from './errors.ts'
 import { readJsonl } from './jsonl.ts'
-import {
-  DEFAULT_BATCH_SIZE,
-  DEFAULT_MAX_LINE_BYTES,
-  type Observation,
-  type ObservationFormat,
-  type ObservationSource,
-} from './types.ts'
+import { DEFAULT_BATCH_SIZE, DEFAULT_MAX_LINE_BYTES, type Observation, type ObservationFormat, type ObservationSource } from './types.ts'
 
 const EXTENSIONS: Record<string, ObservationFormat> = {
   '.csv': 'csv',
@@ -22,7 +16,11 @@ const EXTENSIONS: Record<string, ObservationFormat> = {
 export function detectFormat(path: string): ObservationFormat {
   const format = EXTENSIONS[extname(path).toLowerCase()]
   if (format === undefined) {
-    throw inputError(path, { field: 'format' }, 'cannot tell the format from the file name (.csv, .jsonl or .ndjson); pass --format csv|jsonl')
+    throw inputError(
+      path,
+      { field: 'format' },
+      'cannot tell the format from the file name (.csv, .jsonl or .ndjson); pass --format csv|jsonl',
+    )
   }
   return format
 }
@@ -66,9 +64,13 @@ export async function* readObservations(source: ObservationSource): AsyncGenerat
     const info = await stat(file)
     if (info.isDirectory()) throw inputError(file, {}, 'is a directory, not a file')
     if (info.isFile() && info.size === 0) {
-      throw inputError(file, {}, format === 'csv'
-        ? 'the file is empty (expected a header row with "timestamp" and numeric columns)'
-        : 'the file is empty (expected one JSON object per line)')
+      throw inputError(
+        file,
+        {},
+        format === 'csv'
+          ? 'the file is empty (expected a header row with "timestamp" and numeric columns)'
+          : 'the file is empty (expected one JSON object per line)',
+      )
     }
     if (format === 'csv') {
       const entity = source.entity ?? basename(file, extname(file))

@@ -16,8 +16,7 @@
  * for any value whose layout differs, so the result never depends on which layout came first.
  */
 
-const ISO_RE =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?$/
+const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?$/
 const SECONDS_LIMIT = 1e11
 const DAY_MS = 86_400_000
 
@@ -50,14 +49,12 @@ function fieldsToMs(
 ): number | undefined {
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined
   if (hour > 23 || minute > 59 || second > 59) return undefined
-  return (
-    daysFromCivil(year, month, day) * DAY_MS + hour * 3_600_000 + minute * 60_000 + second * 1000 + ms - offsetMinutes * 60_000
-  )
+  return daysFromCivil(year, month, day) * DAY_MS + hour * 3_600_000 + minute * 60_000 + second * 1000 + ms - offsetMinutes * 60_000
 }
 
 /** Milliseconds from a fraction-of-second digit string (truncated past 3 digits). */
 function fractionToMs(digits: string): number {
-  return Number((digits + '00').slice(0, 3))
+  return Number(`${digits}00`.slice(0, 3))
 }
 
 /** True for `[+-]digits[.digits]` (at least one digit, no exponent, no hex, no whitespace). */
