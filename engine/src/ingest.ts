@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises'
-import { type AppendInput, encodeBlock, type Log } from '@vsdb/log'
+import { type AppendInput, encodeBlock, type Log, VsdbError } from '@vsdb/log'
 import type { CID } from 'multiformats/cid'
 import { readObservations } from './observations/index.ts'
 import type { Observation, ObservationFormat } from './observations/types.ts'
@@ -63,44 +63,69 @@ function ingestInputs(rows: Observation[]): AppendInput<'ingest'>[] {
   })
 }
 
+/** Up to this many bytes of input are parsed whole before anything is written; beyond it, a first pass validates. */
+const STAGE_LIMIT_BYTES = 64 * 1024 * 1024
+
 /**
  * Reads files of observations and appends one `ingest` event per entity per batch, each linking its batch
- * block. Every row is validated before its batch is appended; a bad row stops the ingest with an error naming
- * file, line and column, and what was acknowledged before it stays.
+ * block. Nothing is half-written: every row of every file is validated before the first event is appended
+ * (parsed into memory and committed as one atomic batch, or for inputs over 64 MiB validated in a first pass
+ * and then committed batch by batch). A bad row fails with an error naming file, line and column.
  */
 export async function ingestFiles(log: Log, files: string[], options: IngestOptions = {}): Promise<IngestSummary> {
   const knownDimensions = await entityDimensions(log)
-  const entities = new Set<string>()
-  const summary: IngestSummary = { files: 0, rows: 0, events: 0, entities: [], from: null, to: null, head: null }
-  let totalBytes = 0
-  for (const file of files) totalBytes += (await stat(file)).size
-  let doneBytes = 0
+  const sizes: number[] = []
   for (const file of files) {
-    const size = (await stat(file)).size
-    for await (const rows of readObservations({
+    try {
+      sizes.push((await stat(file)).size)
+    } catch {
+      throw new VsdbError('INVALID_INPUT', `cannot read ${file}: no such file`, { path: file })
+    }
+  }
+  const totalBytes = sizes.reduce((a, b) => a + b, 0)
+  const staged = totalBytes <= STAGE_LIMIT_BYTES
+  const read = (file: string, dims: Map<string, number>) =>
+    readObservations({
       path: file,
       format: options.format,
       entity: options.entity,
       now: options.now,
       batchSize: options.batchSize,
-      knownDimensions,
-    })) {
-      const events = await log.appendBatch(ingestInputs(rows))
-      for (const { event } of events) {
-        const p = event.payload as { entity: string; from: number; to: number }
-        entities.add(p.entity)
-        summary.from = summary.from === null ? p.from : Math.min(summary.from, p.from)
-        summary.to = summary.to === null ? p.to : Math.max(summary.to, p.to)
+      knownDimensions: dims,
+    })
+
+  if (!staged) {
+    const dims = new Map(knownDimensions)
+    for (const file of files) for await (const _ of read(file, dims));
+  }
+
+  const summary: IngestSummary = { files: 0, rows: 0, events: 0, entities: [], from: null, to: null, head: null }
+  const entities = new Set<string>()
+  const pending: AppendInput[] = []
+  const commit = async (): Promise<void> => {
+    const events = await log.appendBatch(pending.splice(0))
+    summary.events += events.length
+    summary.head = events.at(-1)?.cid.toString() ?? summary.head
+  }
+  let doneBytes = 0
+  for (const [i, file] of files.entries()) {
+    for await (const rows of read(file, knownDimensions)) {
+      for (const input of ingestInputs(rows)) {
+        const { entity, from, to } = input.payload
+        entities.add(entity)
+        summary.from = summary.from === null ? from : Math.min(summary.from, from)
+        summary.to = summary.to === null ? to : Math.max(summary.to, to)
+        pending.push(input)
       }
-      summary.events += events.length
       summary.rows += rows.length
-      summary.head = events.at(-1)?.cid.toString() ?? summary.head
+      if (!staged) await commit()
       options.onProgress?.({ file, rows: summary.rows, fileBytes: doneBytes, totalBytes })
     }
-    doneBytes += size
+    doneBytes += sizes[i] ?? 0
     summary.files++
     options.onProgress?.({ file, rows: summary.rows, fileBytes: doneBytes, totalBytes })
   }
+  await commit()
   summary.entities = [...entities].sort()
   return summary
 }

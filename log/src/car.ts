@@ -14,18 +14,32 @@ export interface CarExport {
   done: Promise<{ blocks: number; events: number }>
 }
 
-/** All heads of all chains held: the roots of an export, from which every block is reachable. */
+/**
+ * The roots of an export: every chain's tips, from which every block is reachable. A tip is an event no other
+ * event names as `prev`; without forks that is just the last seq, so only seqs holding several events (and
+ * the seq after them) need decoding.
+ */
 async function exportRoots(log: Log): Promise<CID[]> {
   const roots: CID[] = []
   for (const node of await log.nodes()) {
-    const referenced = new Set<string>()
-    const all: CID[] = []
-    for await (const { cid } of log.chain(node)) {
-      all.push(cid)
-      const event = await log.getEvent(cid)
-      if (event.event.prev !== null) referenced.add(event.event.prev.toString())
+    const bySeq = new Map<number, CID[]>()
+    let last = -1
+    for await (const { seq, cid } of log.chain(node)) {
+      const held = bySeq.get(seq)
+      if (held === undefined) bySeq.set(seq, [cid])
+      else held.push(cid)
+      last = seq
     }
-    for (const cid of all) if (!referenced.has(cid.toString())) roots.push(cid)
+    for (const [seq, cids] of bySeq) {
+      if (seq === last) {
+        roots.push(...cids)
+        continue
+      }
+      if (cids.length === 1) continue
+      const named = new Set<string>()
+      for (const next of bySeq.get(seq + 1) ?? []) named.add(String((await log.getEvent(next)).event.prev))
+      roots.push(...cids.filter((cid) => !named.has(cid.toString())))
+    }
   }
   return roots
 }

@@ -21,7 +21,7 @@ if (mode === 'export') {
   await car.done
   console.log('roots', ((rootsAt - s) / 1000).toFixed(2), 's; total', ((performance.now() - s) / 1000).toFixed(2), 's', bytes)
 } else {
-  const r = await auditLog(log)
+  const cu = process.cpuUsage(); const r = await auditLog(log); const d = process.cpuUsage(cu); console.log("cpu user", d.user/1e6, "sys", d.system/1e6)
   console.log('audit', ((performance.now() - s) / 1000).toFixed(2), 's', r.events, r.ok)
 }
 const { profile } = await session.post('Profiler.stop')

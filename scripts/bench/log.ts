@@ -8,7 +8,7 @@
  *   npm run bench -- log [--quick]
  */
 import { createHash, createPublicKey, generateKeyPairSync, type KeyObject, sign, verify } from 'node:crypto'
-import { availableParallelism } from 'node:os'
+import { availableParallelism, loadavg } from 'node:os'
 import { join } from 'node:path'
 import * as dagCbor from '@ipld/dag-cbor'
 import { identify } from '@libp2p/identify'
@@ -32,11 +32,12 @@ import { LevelDatastore } from 'datastore-level-12'
 import { gossipsub } from 'gossipsub-15'
 import { createHelia } from 'helia-6'
 import { createLibp2p } from 'libp2p'
+import { base32 } from 'multiformats/bases/base32'
 import { base36 } from 'multiformats/bases/base36'
 import { base58btc } from 'multiformats/bases/base58'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
-import { fmtRate, type Results as ResultsType, Results, type Row, settle, TempDirs, timed, timedSync } from './lib/report.ts'
+import { fmtRate, Results, repeat, settle, TempDirs, timed, timedSync } from './lib/report.ts'
 
 type Input = AppendInput<'privacy'>
 
@@ -48,10 +49,12 @@ interface Sizes {
   batch: number
   batches: number
   audit: number
+  /** Runs of each cheap measurement; the table shows the median. */
+  repeats: number
 }
 
-const FULL: Sizes = { warmup: 300, single: [1_000, 10_000], concurrent: 20_000, inFlight: 256, batch: 1_000, batches: 20, audit: 100_000 }
-const QUICK: Sizes = { warmup: 50, single: [200, 1_000], concurrent: 2_000, inFlight: 256, batch: 1_000, batches: 4, audit: 5_000 }
+const FULL: Sizes = { warmup: 300, single: [1_000, 10_000], concurrent: 20_000, inFlight: 256, batch: 1_000, batches: 20, audit: 100_000, repeats: 3 }
+const QUICK: Sizes = { warmup: 50, single: [200, 1_000], concurrent: 2_000, inFlight: 256, batch: 1_000, batches: 4, audit: 5_000, repeats: 1 }
 
 const DAG_CBOR = 0x71
 const SHA2_256 = 0x12
@@ -181,7 +184,7 @@ async function withLevel<T>(tmp: TempDirs, fn: (db: RawDb) => Promise<T>): Promi
 }
 
 /** Raw Level, awaited `put` one by one, keyed by multihash as the log keys its blocks. */
-async function levelPuts(tmp: TempDirs, events: BareEvent[]): Promise<number> {
+async function levelPuts(tmp: TempDirs, events: readonly BareEvent[]): Promise<number> {
   return withLevel(tmp, async (db) => {
     const { seconds } = await timed(async () => {
       for (const { cid, bytes } of events) await db.put(cid.multihash.bytes, bytes)
@@ -312,32 +315,47 @@ function breakdown(events: StoredEvent[], key: KeyObject, publicKey: KeyObject):
   const sigs = unsignedBytes.map((b) => sign(null, b, key))
   const signed = unsigned.map((u, i) => ({ ...u, sig: sigs[i] as Uint8Array }))
   const cidTexts = events.map(({ cid }) => cid.toString())
-  const freshCids = events.map(({ cid }) => CID.decode(cid.bytes))
   const schema = payloadSchemas.privacy
   const steps: Step[] = []
   const run = (name: string, fn: (i: number) => unknown): void => {
     for (let i = 0; i < Math.min(n, 2_000); i++) fn(i) // warm the JIT
+    settle()
     const { seconds } = timedSync(() => {
       for (let i = 0; i < n; i++) fn(i)
     })
     steps.push(step(name, n, seconds))
   }
-  run('append: zod payload parse', (i) => schema.parse((unsigned[i] as (typeof unsigned)[number]).payload))
+  const ev = (i: number): StoredEvent => events[i] as StoredEvent
+  run('append: zod payload parse', (i) => schema.parse(ev(i).event.payload))
   run('append: DAG-CBOR encode unsigned', (i) => encodeUnsigned(unsigned[i] as (typeof unsigned)[number]))
   run('append: Ed25519 sign (KeyObject)', (i) => sign(null, unsignedBytes[i] as Uint8Array, key))
-  run('append: DAG-CBOR encode signed', (i) => dagCbor.encode(signed[i]))
-  run('append: cidFor (sha-256 + CID)', (i) => cidFor((events[i] as StoredEvent).bytes))
-  run('append: CID toString (uncached)', (i) => (freshCids[i] as CID).toString())
-  run('check: sha-256', (i) => sha256((events[i] as StoredEvent).bytes))
-  run('check: DAG-CBOR decode', (i) => dagCbor.decode((events[i] as StoredEvent).bytes))
-  run('check: decodeEvent (decode + zod + re-encode)', (i) => decodeEvent((events[i] as StoredEvent).cid, (events[i] as StoredEvent).bytes))
-  run('check: Ed25519 verify', (i) => verify(null, unsignedBytes[i] as Uint8Array, publicKey, sigs[i] as Uint8Array))
-  run('check: checkEventBlock (all of one event)', (i) => checkEventBlock(cidTexts[i] as string, (events[i] as StoredEvent).bytes))
+  run('append: DAG-CBOR encode signed (what a splice saves)', (i) => dagCbor.encode(signed[i]))
+  run('append: cidFor (sha-256 + CID)', (i) => cidFor(ev(i).bytes))
+  run('append: CID → base32 string (index keys, head)', (i) => base32.encode(ev(i).cid.bytes))
+  run('append: 2 base36 pin keys (multiformats base-x)', (i) => base36.encode(ev(i).cid.bytes) + base36.encode(ev(i).cid.multihash.bytes))
+  run('append: 2 base36 pin keys (BigInt.toString(36))', (i) => `k${bigBase36(ev(i).cid.bytes)}` + bigBase36(ev(i).cid.multihash.bytes))
+  run('check: sha-256', (i) => sha256(ev(i).bytes))
+  run('check: DAG-CBOR decode', (i) => dagCbor.decode(ev(i).bytes))
+  run('check: decodeEvent (decode + zod + canonical check)', (i) => decodeEvent(ev(i).cid, ev(i).bytes))
+  run('check: Ed25519 verify (KeyObject)', (i) => verify(null, unsignedBytes[i] as Uint8Array, publicKey, sigs[i] as Uint8Array))
+  run('check: checkEventBlock (all of one event)', (i) => checkEventBlock(cidTexts[i] as string, ev(i).bytes))
+  run('check: CID.parse (chain keys → CID)', (i) => CID.parse(cidTexts[i] as string))
   return steps
+}
+
+/** Base36 of bytes that do not start with 0x00 (CIDs, multihashes), the way a BigInt prints it. */
+function bigBase36(bytes: Uint8Array): string {
+  return BigInt(`0x${Buffer.from(bytes).toString('hex')}`).toString(36)
 }
 
 function check(cond: boolean, what: string): void {
   if (!cond) throw new Error(`bench check failed: ${what}`)
+}
+
+function load(): string {
+  return loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')
 }
 
 export async function main(args: string[]): Promise<void> {
@@ -346,11 +364,12 @@ export async function main(args: string[]): Promise<void> {
   if (unknown.length > 0) throw new Error(`unknown argument ${unknown[0]}; usage: npm run bench -- log [--quick]`)
   const sizes = quick ? QUICK : FULL
   const tmp = new TempDirs()
-  const results: ResultsType = new Results()
+  const results = new Results()
   const t0 = Date.now()
   const { privateKey } = generateKeyPairSync('ed25519')
-  const extra: Record<string, unknown> = {}
-  console.error(`log bench${quick ? ' (quick)' : ''}: node ${process.version}, ${availableParallelism()} cores, Level on disk in temp dirs`)
+  const extra: Record<string, unknown> = { loadBefore: load() }
+  const started = performance.now()
+  console.error(`log bench${quick ? ' (quick)' : ''}: node ${process.version}, ${availableParallelism()} cores, load ${load()}, Level on disk in temp dirs`)
 
   try {
     // The node id of a real log, so bare events have the same fields and sizes as the log's.
@@ -358,8 +377,9 @@ export async function main(args: string[]): Promise<void> {
 
     // Warm the JIT and Level for every contender, so the first measured run does not pay for it.
     const warm = makeInputs(sizes.warmup, t0)
-    await oursSingle(tmp, warm)
-    await levelPuts(tmp, bareSign(warm, node, privateKey))
+    const warmed = await oursSingle(tmp, warm)
+    await levelPuts(tmp, warmed.events)
+    await levelBatchesLogShape(tmp, warmed.events, 1)
     await orbitAdds(tmp, warm.slice(0, Math.max(20, sizes.warmup / 3)))
     bareSign(makeInputs(5_000, t0), node, privateKey)
 
@@ -367,13 +387,16 @@ export async function main(args: string[]): Promise<void> {
     console.error('1. awaited single appends')
     for (const n of sizes.single) {
       const inputs = makeInputs(n, t0)
-      settle()
-      const ours = await oursSingle(tmp, inputs)
-      const same: BareEvent[] = ours.events.map(({ cid, bytes }) => ({ cid, bytes }))
-      extra.eventBytes = same.reduce((s, e) => s + e.bytes.length, 0) / same.length
-      settle()
-      const level = results.add(`level put, awaited (${n})`, n, await levelPuts(tmp, same))
-      const mine = results.add(`vsdb append, awaited (${n})`, n, ours.seconds, { baseline: level, goal: 0.5 })
+      let events: StoredEvent[] = []
+      const ours = await repeat(sizes.repeats, async (run) => {
+        const r = await oursSingle(tmp, inputs)
+        if (run === 0) events = r.events
+        return r.seconds
+      })
+      extra.eventBytes = events.reduce((sum, e) => sum + e.bytes.length, 0) / events.length
+      const level = results.add(`level put, awaited (${n})`, n, await repeat(sizes.repeats, () => levelPuts(tmp, events)))
+      results.add(`level batch, log's ${LOG_SHAPE_PUTS} puts+head, awaited (${n})`, n, await repeat(sizes.repeats, () => levelBatchesLogShape(tmp, events, 1)), { baseline: level })
+      const mine = results.add(`vsdb append, awaited (${n})`, n, ours, { baseline: level, goal: 0.5 })
       settle()
       const orbit = results.add(`orbitdb events add, awaited (${n})`, n, await orbitAdds(tmp, inputs), { baseline: level })
       extra[`vsdbVsOrbitdb${n}`] = mine.perSecond / orbit.perSecond
@@ -383,21 +406,35 @@ export async function main(args: string[]): Promise<void> {
     console.error('2. concurrent appends and appendBatch')
     const total = sizes.concurrent
     const inputs = makeInputs(total, t0)
-    settle()
-    const bare = timedSync(() => bareSign(inputs, node, privateKey))
-    const bareRow = results.add(`bare encode+sign+hash, 1 core (${total})`, total, bare.seconds)
-    settle()
-    const concurrent = await oursConcurrent(tmp, inputs, sizes.inFlight)
-    check(concurrent.events.every((e) => e !== undefined), 'every concurrent append resolved')
-    const levelBatchRow = results.add(`level batch of ${sizes.batch}, 1 put/event (${total})`, total, await levelBatches(tmp, bare.value, sizes.batch), { baseline: bareRow })
-    results.add(`vsdb append, ${sizes.inFlight} in flight (${total})`, total, concurrent.seconds, { baseline: bareRow, goal: 0.8 })
+    let bareEvents: BareEvent[] = []
+    const bareRow = results.add(
+      `bare encode+sign+hash, 1 core (${total})`,
+      total,
+      await repeat(sizes.repeats, async () => {
+        const r = timedSync(() => bareSign(inputs, node, privateKey))
+        bareEvents = r.value
+        return r.seconds
+      }),
+    )
+    let concurrentEvents: StoredEvent[] = []
+    const concurrent = await repeat(sizes.repeats, async () => {
+      const r = await oursConcurrent(tmp, inputs, sizes.inFlight)
+      check(r.events.length === total && r.events.every((e) => e !== undefined), 'every concurrent append resolved')
+      concurrentEvents = r.events
+      return r.seconds
+    })
+    check(Math.abs(bareEvents.reduce((sum, e) => sum + e.bytes.length, 0) / total - (extra.eventBytes as number)) < 2, 'bare events are the size of the log\'s')
+    const levelBatchRow = results.add(`level batch of ${sizes.batch}, 1 put/event (${total})`, total, await repeat(sizes.repeats, () => levelBatches(tmp, bareEvents, sizes.batch)), {
+      baseline: bareRow,
+    })
+    results.add(`level batch of ${sizes.batch}, log's ${LOG_SHAPE_PUTS} puts/event (${total})`, total, await repeat(sizes.repeats, () => levelBatchesLogShape(tmp, concurrentEvents, sizes.batch)), {
+      baseline: bareRow,
+    })
+    results.add(`vsdb append, ${sizes.inFlight} in flight (${total})`, total, concurrent, { baseline: bareRow, goal: 0.8 })
     const batchInputs = makeInputs(sizes.batch * sizes.batches, t0)
-    settle()
-    const batched = await withLog(tmp, (log) => timed(() => appendBatches(log, batchInputs, sizes.batch)))
-    results.add(`vsdb appendBatch(${sizes.batch}) ×${sizes.batches}`, batchInputs.length, batched.seconds, { baseline: bareRow, goal: 0.8 })
-    settle()
-    const shapeSeconds = await levelBatchesLogShape(tmp, concurrent.events, sizes.batch)
-    const shapeRow = results.add(`level batch of ${sizes.batch}, log's ${LOG_SHAPE_PUTS} puts/event (${total})`, total, shapeSeconds, { baseline: levelBatchRow })
+    const batched = await repeat(sizes.repeats, () => withLog(tmp, async (log) => (await timed(() => appendBatches(log, batchInputs, sizes.batch))).seconds))
+    results.add(`vsdb appendBatch(${sizes.batch}) ×${sizes.batches}`, batchInputs.length, batched, { baseline: bareRow, goal: 0.8 })
+    extra.levelLogShapeVsOnePut = (results.rows.at(-3)?.perSecond ?? 0) / levelBatchRow.perSecond
 
     // 3. Audit and export vs the bare verify rate.
     console.error(`3. audit and export of ${sizes.audit} events`)
@@ -414,29 +451,37 @@ export async function main(args: string[]): Promise<void> {
       check(verified.value === items.length, 'every event verifies')
       const verifyRow = results.add(`bare sha-256+Ed25519 verify, 1 core (${sizes.audit})`, sizes.audit, verified.seconds)
       settle()
+      const cpuBefore = process.cpuUsage()
       const audit = await timed(() => auditLog(log))
+      const cpu = process.cpuUsage(cpuBefore)
       check(audit.value.ok && audit.value.events === sizes.audit + 1, `audit ok over ${sizes.audit + 1} events: ${JSON.stringify(audit.value).slice(0, 300)}`)
       results.add(`vsdb auditLog (${audit.value.events})`, audit.value.events, audit.seconds, { baseline: verifyRow })
-      extra.audit = audit.value
+      extra.audit = { ...audit.value, cpuSeconds: (cpu.user + cpu.system) / 1e6, wallSeconds: audit.seconds }
       settle()
       const exported = await timed(async () => {
         const car = await exportCar(log)
+        const rootsAt = performance.now()
         let bytes = 0
         for await (const chunk of car.out) bytes += chunk.length
-        return { bytes, ...(await car.done) }
+        return { bytes, rootsAt, ...(await car.done) }
       })
       check(exported.value.events === sizes.audit + 1, 'export wrote every event')
       results.add(`vsdb exportCar (${exported.value.events})`, exported.value.events, exported.seconds, { baseline: verifyRow })
-      extra.carBytes = exported.value.bytes
+      extra.export = { carBytes: exported.value.bytes, blocks: exported.value.blocks, seconds: exported.seconds, rootsSeconds: (exported.value.rootsAt - (performance.now() - exported.seconds * 1000)) / 1000 }
     })
 
     // Where the time goes, per event, one core.
-    const steps = breakdown(concurrent.events, privateKey, createPublicKey(privateKey))
+    const steps = breakdown(concurrentEvents, privateKey, createPublicKey(privateKey))
+    extra.loadAfter = load()
+    extra.totalSeconds = (performance.now() - started) / 1000
 
-    console.log(`\nlog bench${quick ? ' (quick)' : ''}: node ${process.version}, ${availableParallelism()} cores; privacy events of ${Number(extra.eventBytes).toFixed(0)} bytes`)
+    console.log(
+      `\nlog bench${quick ? ' (quick)' : ''}: node ${process.version}, ${availableParallelism()} cores, load ${extra.loadBefore} → ${extra.loadAfter}; ` +
+        `privacy events of ${Number(extra.eventBytes).toFixed(0)} bytes; median of ${sizes.repeats} where several runs`,
+    )
     results.table()
-    console.log('vsdb vs OrbitDB (awaited appends): ' + sizes.single.map((n) => `${n}: ${Number(extra[`vsdbVsOrbitdb${n}`]).toFixed(1)}×`).join(', '))
-    console.log(`level batch with the log's ${LOG_SHAPE_PUTS} puts/event vs 1 put/event: ${(shapeRow.ratio ?? 0).toFixed(2)}×`)
+    console.log(`vsdb vs OrbitDB, awaited appends: ${sizes.single.map((n) => `${n}: ${Number(extra[`vsdbVsOrbitdb${n}`]).toFixed(1)}×`).join(', ')}`)
+    console.log(`level batch of the log's ${LOG_SHAPE_PUTS} puts/event vs 1 put/event: ${Number(extra.levelLogShapeVsOnePut).toFixed(2)}×`)
     console.log('\nper-event cost, one core:')
     console.table(steps.map((s) => ({ step: s.step, 'µs/event': Number(s.microsPerEvent.toFixed(2)), 'events/s': fmtRate(s.perSecond) })))
     const summary = {
@@ -446,7 +491,7 @@ export async function main(args: string[]): Promise<void> {
       cores: availableParallelism(),
       eventType: 'privacy',
       ...extra,
-      results: results.rows.map((r: Row) => ({ ...r })),
+      results: results.rows,
       breakdown: steps,
       goalsMet: results.rows.every((r) => r.met !== false),
     }

@@ -20,10 +20,10 @@ export type JsonlRow = z.infer<typeof jsonlRowSchema>
 
 /**
  * Split a byte stream into lines without ever holding more than `maxLineBytes` of one line: a longer line
- * fails as soon as the limit is passed, whatever its full length. Yields [lineNumber, text] (1-based, `\r\n`
- * and a UTF-8 BOM handled).
+ * fails as soon as the limit is passed, whatever its full length. Yields the complete lines of each chunk read
+ * (every line, blank ones included, so the consumer can number them; a trailing `\r` is left in place).
  */
-async function* lines(ctx: ReadContext): AsyncGenerator<[number, string]> {
+async function* lines(ctx: ReadContext): AsyncGenerator<string[]> {
   const max = ctx.maxLineBytes
   const tooLong = (line: number) =>
     inputError(ctx.file, { line }, `line is longer than ${max} bytes (the maximum line length); is this really JSONL?`)
@@ -32,6 +32,7 @@ async function* lines(ctx: ReadContext): AsyncGenerator<[number, string]> {
   let line = 0
   const input = createReadStream(ctx.file, { highWaterMark: 256 * 1024 })
   for await (const chunk of input as AsyncIterable<Buffer>) {
+    const complete: string[] = []
     let start = 0
     for (;;) {
       const nl = chunk.indexOf(10, start)
@@ -56,11 +57,12 @@ async function* lines(ctx: ReadContext): AsyncGenerator<[number, string]> {
         parts = []
         partsLen = 0
       }
-      yield [line, text]
+      complete.push(text)
       start = nl + 1
     }
+    if (complete.length > 0) yield complete
   }
-  if (partsLen > 0) yield [line + 1, Buffer.concat(parts, partsLen).toString('utf8')]
+  if (partsLen > 0) yield [Buffer.concat(parts, partsLen).toString('utf8')]
 }
 
 /** The path of a zod issue as a field name (`vector.2`, `meta.speed`); undefined for the line as a whole. */
@@ -73,7 +75,10 @@ export async function* readJsonl(ctx: ReadContext): AsyncGenerator<Observation[]
   let batch: Observation[] = []
   let rows = 0
   let parseTsString: TimestampParser | undefined
-  for await (const [line, raw] of lines(ctx)) {
+  let line = 0
+  for await (const chunkLines of lines(ctx))
+    for (const raw of chunkLines) {
+    line++
     let text = line === 1 && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw
     if (text.endsWith('\r')) text = text.slice(0, -1)
     if (text.trim() === '') continue
@@ -134,6 +139,7 @@ export async function* readJsonl(ctx: ReadContext): AsyncGenerator<Observation[]
       yield batch
       batch = []
     }
+  }
   }
   if (rows === 0) throw inputError(ctx.file, {}, 'the file is empty (expected one JSON object per line)')
   if (batch.length > 0) yield batch

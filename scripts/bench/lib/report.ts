@@ -15,12 +15,16 @@ export interface Row {
   /** The least ratio wanted, when there is a goal. */
   goal: number | null
   met: boolean | null
+  /** Every run's seconds when the figure is the median of several. */
+  samples?: number[]
 }
 
 export class Results {
   readonly rows: Row[] = []
 
-  add(name: string, events: number, seconds: number, against?: { baseline: Row; goal?: number }): Row {
+  add(name: string, events: number, seconds: number | number[], against?: { baseline: Row; goal?: number }): Row {
+    const samples = Array.isArray(seconds) ? seconds : undefined
+    if (Array.isArray(seconds)) seconds = median(seconds)
     const perSecond = events / seconds
     const ratio = against === undefined ? null : perSecond / against.baseline.perSecond
     const goal = against?.goal ?? null
@@ -33,9 +37,11 @@ export class Results {
       ratio,
       goal,
       met: goal === null || ratio === null ? null : ratio >= goal,
+      ...(samples === undefined ? {} : { samples }),
     }
     this.rows.push(row)
-    console.error(`  ${name}: ${events} events in ${seconds.toFixed(3)} s = ${fmtRate(perSecond)}/s${ratio === null ? '' : ` (${ratio.toFixed(2)}× ${row.baseline})`}`)
+    const runs = samples === undefined ? '' : ` (median of ${samples.length}: ${samples.map((x) => x.toFixed(3)).join(', ')})`
+    console.error(`  ${name}: ${events} events in ${seconds.toFixed(3)} s${runs} = ${fmtRate(perSecond)}/s${ratio === null ? '' : ` (${ratio.toFixed(2)}× ${row.baseline})`}`)
     return row
   }
 
@@ -51,6 +57,22 @@ export class Results {
       })),
     )
   }
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
+}
+
+/** Runs `fn` `times` times in turn; the seconds of each run. */
+export async function repeat(times: number, fn: (run: number) => Promise<number>): Promise<number[]> {
+  const out: number[] = []
+  for (let run = 0; run < times; run++) {
+    settle()
+    out.push(await fn(run))
+  }
+  return out
 }
 
 export function fmtRate(perSecond: number): string {
