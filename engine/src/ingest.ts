@@ -16,6 +16,8 @@ export interface IngestOptions {
 
 export interface IngestProgress {
   file: string
+  /** Inputs over 64 MiB are read twice: once to validate every row, once to write. */
+  pass: 'validate' | 'write'
   rows: number
   fileBytes: number
   totalBytes: number
@@ -84,7 +86,9 @@ export async function ingestFiles(log: Log, files: string[], options: IngestOpti
   }
   const totalBytes = sizes.reduce((a, b) => a + b, 0)
   const staged = totalBytes <= STAGE_LIMIT_BYTES
-  const read = (file: string, dims: Map<string, number>) =>
+  let doneBytes = 0
+  let rowsSoFar = 0
+  const read = (file: string, dims: Map<string, number>, pass: IngestProgress['pass']) =>
     readObservations({
       path: file,
       format: options.format,
@@ -92,11 +96,16 @@ export async function ingestFiles(log: Log, files: string[], options: IngestOpti
       now: options.now,
       batchSize: options.batchSize,
       knownDimensions: dims,
+      onBytes: (bytes) => options.onProgress?.({ file, pass, rows: rowsSoFar, fileBytes: doneBytes + bytes, totalBytes }),
     })
 
   if (!staged) {
     const dims = new Map(knownDimensions)
-    for (const file of files) for await (const _ of read(file, dims));
+    for (const [i, file] of files.entries()) {
+      for await (const _ of read(file, dims, 'validate'));
+      doneBytes += sizes[i] ?? 0
+    }
+    doneBytes = 0
   }
 
   const summary: IngestSummary = { files: 0, rows: 0, events: 0, entities: [], from: null, to: null, head: null }
@@ -107,9 +116,8 @@ export async function ingestFiles(log: Log, files: string[], options: IngestOpti
     summary.events += events.length
     summary.head = events.at(-1)?.cid.toString() ?? summary.head
   }
-  let doneBytes = 0
   for (const [i, file] of files.entries()) {
-    for await (const rows of read(file, knownDimensions)) {
+    for await (const rows of read(file, knownDimensions, 'write')) {
       for (const input of ingestInputs(rows)) {
         const { entity, from, to } = input.payload
         entities.add(entity)
@@ -118,12 +126,12 @@ export async function ingestFiles(log: Log, files: string[], options: IngestOpti
         pending.push(input)
       }
       summary.rows += rows.length
+      rowsSoFar = summary.rows
       if (!staged) await commit()
-      options.onProgress?.({ file, rows: summary.rows, fileBytes: doneBytes, totalBytes })
     }
     doneBytes += sizes[i] ?? 0
     summary.files++
-    options.onProgress?.({ file, rows: summary.rows, fileBytes: doneBytes, totalBytes })
+    options.onProgress?.({ file, pass: 'write', rows: summary.rows, fileBytes: doneBytes, totalBytes })
   }
   await commit()
   summary.entities = [...entities].sort()

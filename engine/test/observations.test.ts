@@ -3,13 +3,15 @@ import { once } from 'node:events'
 import { createWriteStream } from 'node:fs'
 import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { VsdbError } from '@vsdb/log'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { detectFormat, type Observation, type ObservationSource, parseTimestamp, readObservations } from '../src/observations/index.ts'
 import { timestampParserFor } from '../src/observations/timestamp.ts'
 
-const NAB = '/work/shared/data/nab/realKnownCause'
+// The shared data set sits beside the repository (../shared), in CI as on a developer's machine.
+const NAB = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'data', 'nab', 'realKnownCause')
 const NOW = Date.UTC(2025, 0, 1)
 const DAY = 86_400_000
 

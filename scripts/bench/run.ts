@@ -9,7 +9,9 @@ interface Bench {
 }
 
 const here = new URL('./', import.meta.url)
-const available = (await readdir(here)).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !f.startsWith('_') && f !== 'run.ts').map((f) => f.slice(0, -3))
+const available = (await readdir(here))
+  .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !f.startsWith('_') && f !== 'run.ts')
+  .map((f) => f.slice(0, -3))
 const [name, ...args] = process.argv.slice(2)
 
 if (name === undefined || !available.includes(name)) {

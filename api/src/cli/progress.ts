@@ -11,19 +11,19 @@ export function createIngestProgress(enabled: boolean): ProgressDisplay {
   if (!enabled) return { update() {}, stop() {} }
   const started = performance.now()
   const bar = new SingleBar({
-    format: 'ingest [{bar}] {percentage}% | {rows} rows | {rate} rows/s | ETA {eta_formatted}',
+    format: '{pass} [{bar}] {percentage}% | {rows} rows | {rate} rows/s | ETA {eta_formatted}',
     hideCursor: true,
     stream: process.stderr,
   })
   let running = false
   return {
-    update({ rows, fileBytes, totalBytes }) {
+    update({ rows, fileBytes, totalBytes, pass }) {
       const rate = Math.round(rows / Math.max((performance.now() - started) / 1000, 1e-3))
       if (!running) {
-        bar.start(totalBytes, 0, { rows: 0, rate: 0 })
+        bar.start(totalBytes, 0, { rows: 0, rate: 0, pass })
         running = true
       }
-      bar.update(fileBytes, { rows, rate })
+      bar.update(fileBytes, { rows, rate, pass })
     },
     stop() {
       if (running) bar.stop()

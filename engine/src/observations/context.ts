@@ -11,6 +11,8 @@ export interface ReadContext {
   batchSize: number
   maxLineBytes: number
   dims: Map<string, number>
+  /** Told the bytes of the file read so far, as chunks arrive (for progress bars). */
+  onBytes?: (bytesRead: number) => void
 }
 
 /** Reject timestamps before 1970 or more than a day after `now`. `raw` is the value as written, for the message. */

@@ -141,7 +141,7 @@ export async function* readCsv(ctx: ReadContext, entity: string): AsyncGenerator
     checkTimestampRange(ctx, ts, rawTs, { line, column: h.names[h.tsIndex] })
     const idx = h.vectorIndex
     const dim = idx.length
-    const vector = new Array<number>(dim)
+    const vector: number[] = [] // pushed, so V8 keeps it a packed array of doubles
     for (let j = 0; j < dim; j++) {
       const cell = cells[idx[j] as number] as string
       const v = Number(cell)
@@ -149,7 +149,7 @@ export async function* readCsv(ctx: ReadContext, entity: string): AsyncGenerator
       if (v - v !== 0 || (v === 0 && cell.trim() === '') || (cell.charCodeAt(0) === 48 && isRadixLetter(cell.charCodeAt(1)))) {
         badNumber(ctx, cell, line, h.vectorNames[j] as string)
       }
-      vector[j] = v
+      vector.push(v)
     }
     rows++
     batch.push({ entity, ts, vector })
@@ -170,6 +170,10 @@ export async function* readCsv(ctx: ReadContext, entity: string): AsyncGenerator
     on_record: onRecord as unknown as Options['on_record'],
   })
   const input = createReadStream(ctx.file, { highWaterMark: 256 * 1024 })
+  if (ctx.onBytes !== undefined) {
+    const report = ctx.onBytes
+    input.on('data', () => report(input.bytesRead))
+  }
   // Destroys the file stream when the parser fails or the consumer stops early; errors surface through `parser`.
   pipeline(input, parser, () => {})
   try {

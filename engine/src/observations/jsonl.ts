@@ -31,6 +31,10 @@ async function* lines(ctx: ReadContext): AsyncGenerator<string[]> {
   let partsLen = 0
   let line = 0
   const input = createReadStream(ctx.file, { highWaterMark: 256 * 1024 })
+  if (ctx.onBytes !== undefined) {
+    const report = ctx.onBytes
+    input.on('data', () => report(input.bytesRead))
+  }
   for await (const chunk of input as AsyncIterable<Buffer>) {
     const complete: string[] = []
     let start = 0
@@ -76,70 +80,70 @@ export async function* readJsonl(ctx: ReadContext): AsyncGenerator<Observation[]
   let rows = 0
   let parseTsString: TimestampParser | undefined
   let line = 0
-  for await (const chunkLines of lines(ctx))
+  for await (const chunkLines of lines(ctx)) {
     for (const raw of chunkLines) {
-    line++
-    let text = line === 1 && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw
-    if (text.endsWith('\r')) text = text.slice(0, -1)
-    if (text.trim() === '') continue
-    let value: unknown
-    try {
-      value = JSON.parse(text)
-    } catch (err) {
-      throw inputError(ctx.file, { line }, `not valid JSON (${(err as Error).message})`, err)
-    }
-    const parsed = jsonlRowSchema.safeParse(value)
-    if (!parsed.success) {
-      // An unknown key is reported first: `"tss": 1` is better explained as a typo than as a missing `ts`.
-      const issues = parsed.error.issues
-      const issue = issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0]
-      let field = issue === undefined ? undefined : fieldOf(issue.path)
-      let problem = issue?.message ?? 'invalid row'
-      if (issue?.code === 'unrecognized_keys') {
-        field = fieldOf([...issue.path, issue.keys[0] ?? ''])
-        problem = `unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')} (allowed: entity, ts, vector, meta)`
-      } else if (issue?.code === 'invalid_type' && issue.path.length === 0) {
-        problem = 'expected a JSON object {entity?, ts, vector, meta?}'
+      line++
+      let text = line === 1 && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw
+      if (text.endsWith('\r')) text = text.slice(0, -1)
+      if (text.trim() === '') continue
+      let value: unknown
+      try {
+        value = JSON.parse(text)
+      } catch (err) {
+        throw inputError(ctx.file, { line }, `not valid JSON (${(err as Error).message})`, err)
       }
-      throw inputError(ctx.file, { line, field }, problem, parsed.error)
-    }
-    const row = parsed.data
-    const entity = row.entity ?? ctx.entity
-    if (entity === undefined) {
-      throw inputError(ctx.file, { line, field: 'entity' }, 'no "entity" in the row and no --entity given')
-    }
-    let ts: number
-    if (typeof row.ts === 'number') {
-      if (!Number.isSafeInteger(row.ts)) {
-        throw inputError(ctx.file, { line, field: 'ts' }, `${row.ts} is not an integer number of epoch milliseconds`)
+      const parsed = jsonlRowSchema.safeParse(value)
+      if (!parsed.success) {
+        // An unknown key is reported first: `"tss": 1` is better explained as a typo than as a missing `ts`.
+        const issues = parsed.error.issues
+        const issue = issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0]
+        let field = issue === undefined ? undefined : fieldOf(issue.path)
+        let problem = issue?.message ?? 'invalid row'
+        if (issue?.code === 'unrecognized_keys') {
+          field = fieldOf([...issue.path, issue.keys[0] ?? ''])
+          problem = `unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')} (allowed: entity, ts, vector, meta)`
+        } else if (issue?.code === 'invalid_type' && issue.path.length === 0) {
+          problem = 'expected a JSON object {entity?, ts, vector, meta?}'
+        }
+        throw inputError(ctx.file, { line, field }, problem, parsed.error)
       }
-      ts = row.ts
-    } else {
-      parseTsString ??= timestampParserFor(row.ts)
-      const parsedTs = parseTsString(row.ts)
-      if (parsedTs === undefined) unparseableTimestamp(ctx, row.ts, { line, field: 'ts' })
-      ts = parsedTs
+      const row = parsed.data
+      const entity = row.entity ?? ctx.entity
+      if (entity === undefined) {
+        throw inputError(ctx.file, { line, field: 'entity' }, 'no "entity" in the row and no --entity given')
+      }
+      let ts: number
+      if (typeof row.ts === 'number') {
+        if (!Number.isSafeInteger(row.ts)) {
+          throw inputError(ctx.file, { line, field: 'ts' }, `${row.ts} is not an integer number of epoch milliseconds`)
+        }
+        ts = row.ts
+      } else {
+        parseTsString ??= timestampParserFor(row.ts)
+        const parsedTs = parseTsString(row.ts)
+        if (parsedTs === undefined) unparseableTimestamp(ctx, row.ts, { line, field: 'ts' })
+        ts = parsedTs
+      }
+      checkTimestampRange(ctx, ts, String(row.ts), { line, field: 'ts' })
+      const dim = row.vector.length
+      const known = ctx.dims.get(entity)
+      if (known === undefined) ctx.dims.set(entity, dim)
+      else if (known !== dim) {
+        throw inputError(
+          ctx.file,
+          { line, field: 'vector' },
+          `vector dimension changed for entity ${quote(entity)}: expected ${known}, got ${dim}`,
+        )
+      }
+      const obs: Observation = { entity, ts, vector: row.vector }
+      if (row.meta !== undefined) obs.meta = row.meta
+      rows++
+      batch.push(obs)
+      if (batch.length >= ctx.batchSize) {
+        yield batch
+        batch = []
+      }
     }
-    checkTimestampRange(ctx, ts, String(row.ts), { line, field: 'ts' })
-    const dim = row.vector.length
-    const known = ctx.dims.get(entity)
-    if (known === undefined) ctx.dims.set(entity, dim)
-    else if (known !== dim) {
-      throw inputError(
-        ctx.file,
-        { line, field: 'vector' },
-        `vector dimension changed for entity ${quote(entity)}: expected ${known}, got ${dim}`,
-      )
-    }
-    const obs: Observation = { entity, ts, vector: row.vector }
-    if (row.meta !== undefined) obs.meta = row.meta
-    rows++
-    batch.push(obs)
-    if (batch.length >= ctx.batchSize) {
-      yield batch
-      batch = []
-    }
-  }
   }
   if (rows === 0) throw inputError(ctx.file, {}, 'the file is empty (expected one JSON object per line)')
   if (batch.length > 0) yield batch

@@ -59,6 +59,7 @@ export async function* readObservations(source: ObservationSource): AsyncGenerat
     batchSize: positiveInteger(file, 'batchSize', source.batchSize, DEFAULT_BATCH_SIZE),
     maxLineBytes: positiveInteger(file, 'maxLineBytes', source.maxLineBytes, DEFAULT_MAX_LINE_BYTES),
     dims: source.knownDimensions ?? new Map(),
+    onBytes: source.onBytes,
   }
   try {
     const info = await stat(file)

@@ -27,6 +27,8 @@ export interface ObservationSource {
    * files of one ingest so that an entity cannot change dimension from one file to the next.
    */
   knownDimensions?: Map<string, number>
+  /** Told the bytes of the file read so far as chunks arrive, for progress bars. */
+  onBytes?: (bytesRead: number) => void
 }
 
 export const DEFAULT_BATCH_SIZE = 1000

@@ -41,7 +41,9 @@ export class Results {
     }
     this.rows.push(row)
     const runs = samples === undefined ? '' : ` (median of ${samples.length}: ${samples.map((x) => x.toFixed(3)).join(', ')})`
-    console.error(`  ${name}: ${events} events in ${seconds.toFixed(3)} s${runs} = ${fmtRate(perSecond)}/s${ratio === null ? '' : ` (${ratio.toFixed(2)}× ${row.baseline})`}`)
+    console.error(
+      `  ${name}: ${events} events in ${seconds.toFixed(3)} s${runs} = ${fmtRate(perSecond)}/s${ratio === null ? '' : ` (${ratio.toFixed(2)}× ${row.baseline})`}`,
+    )
     return row
   }
 
