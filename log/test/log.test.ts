@@ -36,7 +36,7 @@ describe('log', () => {
       expect(stored.event.prev?.toString()).toBe(i === 0 ? log.config.genesis : all[i - 1]?.cid.toString())
     })
     // Callers get their own event back: payloads are not mixed up by group commit.
-    many.forEach((stored, i) => expect(stored.event.payload).toMatchObject({ score: i / 300 }))
+    for (const [i, stored] of many.entries()) expect(stored.event.payload).toMatchObject({ score: i / 300 })
     await log.close()
 
     const reopened = await openLog({ dir })

@@ -27,7 +27,9 @@ async function main(): Promise<void> {
     const missing = files.filter((f) => !held.has(basename(f, '.csv'))).map((f) => join(dataDir, f))
     if (missing.length > 0) {
       const summary = await ingestFiles(log, missing)
-      console.log(`ingested ${summary.rows} observations of ${summary.entities.length} entities from data/nab (${summary.events} signed events)`)
+      console.log(
+        `ingested ${summary.rows} observations of ${summary.entities.length} entities from data/nab (${summary.events} signed events)`,
+      )
     } else {
       console.log(`the bundled data set is already in ${dir}`)
     }

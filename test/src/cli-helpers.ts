@@ -152,17 +152,21 @@ export function lineReader(child: ChildProcessWithoutNullStreams, timeoutMs = 20
       if (line !== undefined) return Promise.resolve(line)
       if (ended) return Promise.reject(new Error(`child output ended; stderr: ${stderr}`))
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no line from the child in ${timeoutMs} ms; stderr: ${stderr}`)), timeoutMs)
-        waiters.push({
-          resolve: (l) => {
+        const waiter = {
+          resolve: (l: string) => {
             clearTimeout(timer)
             resolve(l)
           },
-          reject: (e) => {
+          reject: (e: Error) => {
             clearTimeout(timer)
             reject(e)
           },
-        })
+        }
+        const timer = setTimeout(() => {
+          waiters.splice(waiters.indexOf(waiter), 1)
+          reject(new Error(`no line from the child in ${timeoutMs} ms; stderr: ${stderr}`))
+        }, timeoutMs)
+        waiters.push(waiter)
       })
     },
   }

@@ -109,80 +109,76 @@ describe('kill -9 while appending', () => {
     if (root !== undefined) await rm(root, { recursive: true, force: true })
   })
 
-  it(
-    `every acknowledged event survives ${ROUNDS} SIGKILLs on the same directory`,
-    { timeout: 120_000 },
-    async () => {
-      const seed = Number(process.env.VSDB_CRASH_SEED ?? Date.now() % 2 ** 31)
-      const random = prng(seed)
-      /** Every event acknowledged in any round so far: seq → CID. */
-      const acknowledged = new Map<number, string>()
-      let durableSeq = 0 // the genesis written by initLog
-      const rows: Record<string, number | string>[] = []
+  it(`every acknowledged event survives ${ROUNDS} SIGKILLs on the same directory`, { timeout: 120_000 }, async () => {
+    const seed = Number(process.env.VSDB_CRASH_SEED ?? Date.now() % 2 ** 31)
+    const random = prng(seed)
+    /** Every event acknowledged in any round so far: seq → CID. */
+    const acknowledged = new Map<number, string>()
+    let durableSeq = 0 // the genesis written by initLog
+    const rows: Record<string, number | string>[] = []
 
-      for (let round = 1; round <= ROUNDS; round++) {
-        const killAfter = Math.round(MIN_KILL_MS + random() * (MAX_KILL_MS - MIN_KILL_MS))
-        const started = performance.now()
-        const run = await runAndKill(dir, killAfter)
-        const childMs = performance.now() - started
+    for (let round = 1; round <= ROUNDS; round++) {
+      const killAfter = Math.round(MIN_KILL_MS + random() * (MAX_KILL_MS - MIN_KILL_MS))
+      const started = performance.now()
+      const run = await runAndKill(dir, killAfter)
+      const childMs = performance.now() - started
 
-        // It was our SIGKILL that ended it, not a crash of its own.
-        expect(run.signal, `round ${round}: child stderr: ${run.stderr}`).toBe('SIGKILL')
-        expect(run.node).toBe(node)
-        // The child resumed exactly where the last kill left the store (what we read back after the previous round).
-        expect(run.startSeq, `round ${round}: child opened at a different head`).toBe(durableSeq)
-        expect(run.acked.length, `round ${round}: nothing was acknowledged in ${killAfter} ms`).toBeGreaterThan(0)
-        for (const { seq, cid } of run.acked) {
-          expect(seq, `round ${round}: acknowledged seq ${seq} is not after the head the child opened`).toBeGreaterThan(run.startSeq)
-          expect(acknowledged.has(seq), `round ${round}: seq ${seq} acknowledged twice`).toBe(false)
-          acknowledged.set(seq, cid)
-        }
-
-        const checkStarted = performance.now()
-        const log = await openLog({ dir })
-        try {
-          const chain = new Map<number, string[]>()
-          for await (const { seq, cid } of log.chain(node)) chain.set(seq, [...(chain.get(seq) ?? []), cid.toString()])
-          const last = log.head()?.seq ?? -1
-          // One event per seq, no gaps: 0..last.
-          expect(chain.size).toBe(last + 1)
-          for (let seq = 0; seq <= last; seq++) expect(chain.get(seq), `seq ${seq}`).toHaveLength(1)
-          // Every acknowledged event, of this round and every earlier one, is there with the CID it was acknowledged with.
-          const missing: string[] = []
-          for (const [seq, cid] of acknowledged) if (chain.get(seq)?.[0] !== cid) missing.push(`${seq} ${cid} (found ${chain.get(seq)})`)
-          expect(missing, `round ${round}: acknowledged events lost`).toEqual([])
-
-          const audit = await auditLog(log)
-          expect(audit.problems).toEqual([])
-          expect(audit.ok).toBe(true)
-          expect(audit.forks).toBe(0)
-          expect(audit.nodes).toBe(1)
-          expect(audit.events).toBe(last + 1)
-          expect(audit.unpinned).toBe(0)
-
-          const maxAcked = Math.max(...run.acked.map((a) => a.seq))
-          rows.push({
-            round,
-            killAfterMs: killAfter,
-            acknowledged: run.acked.length,
-            // Written and durable but killed before the child could report them (allowed: never acknowledged).
-            unreported: last - maxAcked,
-            events: audit.events,
-            linkedBlocks: audit.linkedBlocks,
-            childMs: Math.round(childMs),
-            checkMs: Math.round(performance.now() - checkStarted),
-          })
-          durableSeq = last
-        } finally {
-          await log.close()
-        }
+      // It was our SIGKILL that ended it, not a crash of its own.
+      expect(run.signal, `round ${round}: child stderr: ${run.stderr}`).toBe('SIGKILL')
+      expect(run.node).toBe(node)
+      // The child resumed exactly where the last kill left the store (what we read back after the previous round).
+      expect(run.startSeq, `round ${round}: child opened at a different head`).toBe(durableSeq)
+      expect(run.acked.length, `round ${round}: nothing was acknowledged in ${killAfter} ms`).toBeGreaterThan(0)
+      for (const { seq, cid } of run.acked) {
+        expect(seq, `round ${round}: acknowledged seq ${seq} is not after the head the child opened`).toBeGreaterThan(run.startSeq)
+        expect(acknowledged.has(seq), `round ${round}: seq ${seq} acknowledged twice`).toBe(false)
+        acknowledged.set(seq, cid)
       }
 
-      const total = rows.reduce((sum, row) => sum + (row.acknowledged as number), 0)
-      console.log(`crash test (seed ${seed}): ${total} acknowledged events over ${ROUNDS} kills, all present and audited`)
-      console.table(rows)
-      // Over ten rounds the batches with linked blocks were reached and their blocks survived too.
-      expect(rows.at(-1)?.linkedBlocks).toBeGreaterThan(0)
-    },
-  )
+      const checkStarted = performance.now()
+      const log = await openLog({ dir })
+      try {
+        const chain = new Map<number, string[]>()
+        for await (const { seq, cid } of log.chain(node)) chain.set(seq, [...(chain.get(seq) ?? []), cid.toString()])
+        const last = log.head()?.seq ?? -1
+        // One event per seq, no gaps: 0..last.
+        expect(chain.size).toBe(last + 1)
+        for (let seq = 0; seq <= last; seq++) expect(chain.get(seq), `seq ${seq}`).toHaveLength(1)
+        // Every acknowledged event, of this round and every earlier one, is there with the CID it was acknowledged with.
+        const missing: string[] = []
+        for (const [seq, cid] of acknowledged) if (chain.get(seq)?.[0] !== cid) missing.push(`${seq} ${cid} (found ${chain.get(seq)})`)
+        expect(missing, `round ${round}: acknowledged events lost`).toEqual([])
+
+        const audit = await auditLog(log)
+        expect(audit.problems).toEqual([])
+        expect(audit.ok).toBe(true)
+        expect(audit.forks).toBe(0)
+        expect(audit.nodes).toBe(1)
+        expect(audit.events).toBe(last + 1)
+        expect(audit.unpinned).toBe(0)
+
+        const maxAcked = Math.max(...run.acked.map((a) => a.seq))
+        rows.push({
+          round,
+          killAfterMs: killAfter,
+          acknowledged: run.acked.length,
+          // Written and durable but killed before the child could report them (allowed: never acknowledged).
+          unreported: last - maxAcked,
+          events: audit.events,
+          linkedBlocks: audit.linkedBlocks,
+          childMs: Math.round(childMs),
+          checkMs: Math.round(performance.now() - checkStarted),
+        })
+        durableSeq = last
+      } finally {
+        await log.close()
+      }
+    }
+
+    const total = rows.reduce((sum, row) => sum + (row.acknowledged as number), 0)
+    console.log(`crash test (seed ${seed}): ${total} acknowledged events over ${ROUNDS} kills, all present and audited`)
+    console.table(rows)
+    // Over ten rounds the batches with linked blocks were reached and their blocks survived too.
+    expect(rows.at(-1)?.linkedBlocks).toBeGreaterThan(0)
+  })
 })

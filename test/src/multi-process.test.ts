@@ -117,8 +117,8 @@ describe('two processes on one data directory', () => {
     const holder = await startHolder(dir)
     holders.push(holder.child)
     expectCliError(await vsdb(dir, ['status']), 'IN_USE')
-    const before = await exited((holder.child.kill('SIGKILL'), holder.child))
-    expect(before.signal).toBe('SIGKILL')
+    holder.child.kill('SIGKILL')
+    expect((await exited(holder.child)).signal).toBe('SIGKILL')
 
     // owner.json still names the dead holder; the kernel released Level's lock with the process.
     expect(JSON.parse(await readFile(join(dir, 'owner.json'), 'utf8'))).toMatchObject({ pid: holder.pid })

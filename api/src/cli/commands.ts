@@ -1,5 +1,6 @@
 import { createReadStream, createWriteStream } from 'node:fs'
-import { rename, rm } from 'node:fs/promises'
+import { rename, rm, stat } from 'node:fs/promises'
+import { dirname, resolve } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { clusterStatus, ingestFiles, type ObservationFormat } from '@vsdb/engine'
@@ -94,7 +95,22 @@ export async function auditCommand(options: GlobalOptions): Promise<void> {
   })
 }
 
+async function assertWritableTarget(path: string): Promise<void> {
+  const parent = dirname(resolve(path))
+  const info = await stat(parent).catch(() => null)
+  if (info === null || !info.isDirectory()) {
+    throw new VsdbError('INVALID_INPUT', `cannot write ${path}: directory ${parent} does not exist`, { path })
+  }
+}
+
+async function assertReadableFile(path: string): Promise<void> {
+  const info = await stat(path).catch(() => null)
+  if (info === null) throw new VsdbError('NOT_FOUND', `cannot read ${path}: no such file`, { path })
+  if (!info.isFile()) throw new VsdbError('INVALID_INPUT', `cannot read ${path}: not a file`, { path })
+}
+
 export async function exportCommand(options: GlobalOptions & { car: string }): Promise<void> {
+  await assertWritableTarget(options.car)
   await withLog(options, async (log) => {
     const tmp = `${options.car}.partial`
     try {
@@ -115,14 +131,9 @@ export async function exportCommand(options: GlobalOptions & { car: string }): P
 }
 
 export async function importCommand(options: GlobalOptions & { car: string }): Promise<void> {
+  await assertReadableFile(options.car)
   await withLog(options, async (log) => {
-    let source: AsyncIterable<Uint8Array>
-    try {
-      source = createReadStream(options.car)
-    } catch (err) {
-      throw new VsdbError('INVALID_INPUT', `cannot read ${options.car}: ${(err as Error).message}`, { path: options.car })
-    }
-    const result = await importCar(log, source)
+    const result = await importCar(log, createReadStream(options.car))
     printResult(options, { ok: true, car: options.car, ...result }, () =>
       result.newEvents === 0 && result.newBlocks === 0
         ? `nothing new in ${options.car}: all ${result.events} events already held`
