@@ -1,9 +1,9 @@
 import { stat } from 'node:fs/promises'
 import { type AppendInput, encodeBlock, type Log, VsdbError } from '@vsdb/log'
+import { entityDimensions } from '@vsdb/projections'
 import type { CID } from 'multiformats/cid'
 import { readObservations } from './observations/index.ts'
 import type { Observation, ObservationFormat } from './observations/types.ts'
-import { entityDimensions } from './views.ts'
 
 export interface IngestOptions {
   format?: ObservationFormat

@@ -1,6 +1,6 @@
 import type { Log } from '@vsdb/log'
+import { entitySummaries } from '@vsdb/projections'
 import { z } from 'zod'
-import { entitySummaries } from './views.ts'
 
 const memberSchema = z.strictObject({
   node_id: z.string(),

@@ -9,28 +9,28 @@ export interface Signer {
   /** The libp2p PeerId of the key, as a string: the `node` field of every event it signs. */
   readonly node: string
   readonly privateKey: Ed25519PrivateKey
+  /** The key as a JWK, for a signing worker thread in the same process. */
+  readonly jwk: { kty: 'OKP'; crv: 'Ed25519'; d: string; x: string }
   sign(bytes: Uint8Array): Uint8Array
 }
 
 // node:crypto signs with a KeyObject built once; @libp2p/crypto rebuilds one per call, ~2× slower.
-function jwkPrivate(key: Ed25519PrivateKey): KeyObject {
-  const seed = key.raw.subarray(0, 32)
-  return createPrivateKey({
-    key: {
-      kty: 'OKP',
-      crv: 'Ed25519',
-      d: Buffer.from(seed).toString('base64url'),
-      x: Buffer.from(key.publicKey.raw).toString('base64url'),
-    },
-    format: 'jwk',
-  })
+function toJwk(key: Ed25519PrivateKey): Signer['jwk'] {
+  return {
+    kty: 'OKP',
+    crv: 'Ed25519',
+    d: Buffer.from(key.raw.subarray(0, 32)).toString('base64url'),
+    x: Buffer.from(key.publicKey.raw).toString('base64url'),
+  }
 }
 
 export function createSigner(privateKey: Ed25519PrivateKey): Signer {
-  const keyObject = jwkPrivate(privateKey)
+  const jwk = toJwk(privateKey)
+  const keyObject = createPrivateKey({ key: jwk, format: 'jwk' })
   return {
     node: peerIdFromPrivateKey(privateKey).toString(),
     privateKey,
+    jwk,
     sign: (bytes) => sign(null, bytes, keyObject),
   }
 }

@@ -1,11 +1,14 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import * as dagCbor from '@ipld/dag-cbor'
 import type { AbstractBatchOperation } from 'abstract-level'
 import { ClassicLevel } from 'classic-level'
 import type { Helia } from 'helia'
 import type { CID } from 'multiformats/cid'
 import { CID as CIDClass } from 'multiformats/cid'
 import { pinnedBlockKey, pinRecords, startArchive } from './archive.ts'
-import { type Block, decodeEvent, type SignedEvent, signEvent, validatePayload } from './codec.ts'
+import type { EventDraft, SignedDraft } from './assemble.ts'
+import { type ChainSigner, createChainSigner } from './chain-signer.ts'
+import { type Block, decodeEvent, type SignedEvent, validatePayload } from './codec.ts'
 import { DATA_FORMAT, type DataDirPaths, dataDirPaths, type NodeConfig, readConfig, writeConfig } from './data-dir.ts'
 import { isVsdbError, VsdbError } from './errors.ts'
 import { generateSigner, readKeyFile, type Signer, writeKeyFile } from './keys.ts'
@@ -47,8 +50,14 @@ export interface OpenLogOptions {
   maxGroup?: number
 }
 
+/** An input checked against its schema, its payload encoded and its time fixed: ready to be chained. */
+interface Prepared {
+  input: AppendInput
+  draft: EventDraft
+}
+
 interface Pending {
-  inputs: AppendInput[]
+  inputs: Prepared[]
   /** Writes that must land in the same batch (verified foreign events and blocks). */
   extraOps?: BuiltGroup['ops']
   resolve: (events: StoredEvent[]) => void
@@ -112,7 +121,7 @@ class LevelLog implements Log {
   readonly #types
   readonly #heads
   readonly #helia
-  readonly #signer: Signer
+  readonly #chain: ChainSigner
   readonly #sync: boolean
   readonly #maxGroup: number
   #head: Head | null = null
@@ -126,7 +135,7 @@ class LevelLog implements Log {
     this.paths = paths
     this.config = config
     this.node = signer.node
-    this.#signer = signer
+    this.#chain = createChainSigner(signer)
     this.#db = db
     this.#sync = options.sync ?? false
     this.#maxGroup = options.maxGroup ?? 1024
@@ -177,9 +186,9 @@ class LevelLog implements Log {
   appendBatch(inputs: AppendInput[]): Promise<StoredEvent[]> {
     if (this.#closed) return Promise.reject(new VsdbError('CLOSED', 'the log is closed'))
     if (inputs.length === 0) return Promise.resolve([])
-    let checked: AppendInput[]
+    let checked: Prepared[]
     try {
-      checked = inputs.map((input) => ({ ...input, payload: validatePayload(input.type, input.payload) }))
+      checked = inputs.map(prepare)
     } catch (err) {
       return Promise.reject(err)
     }
@@ -206,7 +215,13 @@ class LevelLog implements Log {
           count += next.inputs.length
         }
         const pendings = this.#queue.splice(0, take)
-        const group = this.#build(pendings)
+        let group: BuiltGroup
+        try {
+          group = await this.#build(pendings)
+        } catch (err) {
+          for (const pending of pendings) pending.reject(err)
+          continue
+        }
         const previous = writing
         writing = previous.then(() => this.#commit(group))
         await previous
@@ -218,18 +233,36 @@ class LevelLog implements Log {
     if (this.#queue.length > 0) void this.#drain()
   }
 
-  #build(pendings: Pending[]): BuiltGroup {
+  async #build(pendings: Pending[]): Promise<BuiltGroup> {
     const base = this.#head
     const ops: BuiltGroup['ops'] = pendings.flatMap((pending) => pending.extraOps ?? [])
+    const prepared = pendings.flatMap((pending) => pending.inputs)
+    const signed = await this.#chain.sign(
+      base,
+      prepared.map((p) => p.draft),
+    )
     const events: StoredEvent[][] = []
     let head = base
+    let i = 0
     for (const pending of pendings) {
       const stored: StoredEvent[] = []
-      for (const input of pending.inputs) {
-        const event = this.#sign(input, head)
-        head = { node: this.node, seq: event.event.seq, cid: event.cid }
-        this.#eventOps(event, input.blocks ?? [], ops)
-        stored.push(event)
+      for (const { input, draft } of pending.inputs) {
+        const { bytes, cid, sig } = signed[i++] as SignedDraft
+        const seq = head === null ? 0 : head.seq + 1
+        const event = {
+          v: 1 as const,
+          type: input.type,
+          node: this.node,
+          seq,
+          ts: draft.ts,
+          prev: head === null ? null : head.cid,
+          payload: input.payload,
+          sig,
+        }
+        const storedEvent: StoredEvent = { cid, bytes, event }
+        head = { node: this.node, seq, cid }
+        this.#eventOps(storedEvent, input.blocks ?? [], ops)
+        stored.push(storedEvent)
       }
       events.push(stored)
     }
@@ -237,19 +270,6 @@ class LevelLog implements Log {
       ops.push({ type: 'put', sublevel: this.#heads, key: this.node, value: `${head.seq} ${head.cid}` } as never)
     this.#head = head
     return { pendings, events, ops, base, head }
-  }
-
-  #sign(input: AppendInput, prev: Head | null): StoredEvent {
-    const unsigned = {
-      v: 1 as const,
-      type: input.type,
-      node: this.node,
-      seq: prev === null ? 0 : prev.seq + 1,
-      ts: input.ts ?? Date.now(),
-      prev: prev === null ? null : prev.cid,
-      payload: input.payload,
-    }
-    return signEvent(unsigned, this.#signer.sign)
   }
 
   #eventOps(stored: StoredEvent, blocks: Block[], ops: BuiltGroup['ops']): void {
@@ -306,7 +326,7 @@ class LevelLog implements Log {
         ops.push({ type: 'put', sublevel: this.#heads, key: head.node, value: `${head.seq} ${head.cid}` } as never)
       }
     }
-    const checked = own.map((input) => ({ ...input, payload: validatePayload(input.type, input.payload) }))
+    const checked = own.map(prepare)
     if (this.#closed) throw new VsdbError('CLOSED', 'the log is closed')
     return new Promise((resolve, reject) => {
       this.#queue.push({ inputs: checked, extraOps: ops, resolve, reject })
@@ -372,10 +392,16 @@ class LevelLog implements Log {
     if (this.#closed) return
     while (this.#draining) await new Promise((r) => setTimeout(r, 1))
     this.#closed = true
+    await this.#chain.close()
     await this.helia.stop()
     await this.#db.close()
     await rm(this.paths.owner, { force: true })
   }
+}
+
+function prepare(input: AppendInput): Prepared {
+  const payload = validatePayload(input.type, input.payload)
+  return { input: { ...input, payload }, draft: { type: input.type, ts: input.ts ?? Date.now(), payload: dagCbor.encode(payload) } }
 }
 
 function parseSeqKey(key: string): Head {

@@ -1,6 +1,8 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
 import { describe, expect, it } from 'vitest'
+import { assembleUnsigned, signDrafts } from '../src/assemble.ts'
+import { createChainSigner } from '../src/chain-signer.ts'
 import { cidFor, decodeEvent, encodeBlock, encodeUnsigned, signEvent, spliceSignature } from '../src/codec.ts'
 import { generateSigner, verifySignature } from '../src/keys.ts'
 
@@ -27,6 +29,45 @@ describe('event encoding', () => {
         expect(verifySignature(signer.node, encodeUnsigned(unsigned), signed.event.sig)).toBe(true)
       }
     }
+  })
+
+  it('assembles the unsigned event from its parts exactly as encoding the whole map', async () => {
+    const signer = await generateSigner()
+    const prev = encodeBlock({ x: 1 }).cid
+    const payloads = [
+      { type: 'trust', payload: { peer: 'p', score: 0.25, uptime: 1, integrity: 0, consistency: 0.5 } },
+      { type: 'ingest', payload: { entity: 'émoji-✓', count: 3, dim: 2, from: -5, to: 2 ** 40, batch: prev } },
+    ] as const
+    for (const { type, payload } of payloads) {
+      for (const [seq, ts] of [
+        [0, 0],
+        [1, -1],
+        [70000, Date.now()],
+        [2 ** 33, 2 ** 52],
+      ] as const) {
+        const unsigned = { v: 1 as const, type, node: signer.node, seq, ts, prev: seq === 0 ? null : prev, payload }
+        const assembled = assembleUnsigned(signer.node, seq, unsigned.prev, { type, ts, payload: dagCbor.encode(payload) })
+        expect(Buffer.from(assembled).equals(encodeUnsigned(unsigned as never))).toBe(true)
+      }
+    }
+  })
+
+  it('signs a chain the same inline and in the worker thread', async () => {
+    const signer = await generateSigner()
+    const drafts = Array.from({ length: 40 }, (_, i) => ({
+      type: 'trust',
+      ts: 1000 + i,
+      payload: dagCbor.encode({ peer: 'p', score: i / 40, uptime: 1, integrity: 1, consistency: 1 }),
+    }))
+    const head = { seq: 7, cid: encodeBlock({ head: true }).cid }
+    const inline = signDrafts(signer.node, signer.sign, head, drafts)
+    const chain = createChainSigner(signer)
+    const threaded = await chain.sign(head, drafts)
+    await chain.close()
+    expect(threaded.map((s) => s.cid.toString())).toEqual(inline.map((s) => s.cid.toString()))
+    const decoded = decodeEvent(inline[39]!.cid, inline[39]!.bytes)
+    expect(decoded).toMatchObject({ seq: 47, ts: 1039, node: signer.node })
+    expect(decoded.prev?.equals(inline[38]!.cid)).toBe(true)
   })
 
   it('refuses to splice into something that is not an unsigned event', () => {

@@ -37,7 +37,8 @@ import { base36 } from 'multiformats/bases/base36'
 import { base58btc } from 'multiformats/bases/base58'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
-import { fmtRate, Results, repeat, settle, TempDirs, timed, timedSync } from './lib/report.ts'
+import { checkOnWorkers } from './lib/check-workers.ts'
+import { fmtRate, type Measured, Results, repeat, settle, TempDirs, timed, timedSync } from './lib/report.ts'
 
 type Input = AppendInput<'privacy'>
 
@@ -156,17 +157,17 @@ async function withLog<T>(tmp: TempDirs, fn: (log: Log) => Promise<T>): Promise<
   }
 }
 
-async function oursSingle(tmp: TempDirs, inputs: Input[]): Promise<{ seconds: number; events: StoredEvent[] }> {
+async function oursSingle(tmp: TempDirs, inputs: Input[]): Promise<Measured & { events: StoredEvent[] }> {
   return withLog(tmp, async (log) => {
     const events: StoredEvent[] = new Array(inputs.length)
-    const { seconds } = await timed(async () => {
+    const { seconds, cpuSeconds } = await timed(async () => {
       for (let i = 0; i < inputs.length; i++) events[i] = await log.append(inputs[i] as Input)
     })
-    return { seconds, events }
+    return { seconds, cpuSeconds, events }
   })
 }
 
-async function oursConcurrent(tmp: TempDirs, inputs: Input[], inFlight: number): Promise<{ seconds: number; events: StoredEvent[] }> {
+async function oursConcurrent(tmp: TempDirs, inputs: Input[], inFlight: number): Promise<Measured & { events: StoredEvent[] }> {
   return withLog(tmp, async (log) => {
     const events: StoredEvent[] = new Array(inputs.length)
     let next = 0
@@ -176,8 +177,8 @@ async function oursConcurrent(tmp: TempDirs, inputs: Input[], inFlight: number):
         events[i] = await log.append(inputs[i] as Input)
       }
     }
-    const { seconds } = await timed(() => Promise.all(Array.from({ length: inFlight }, caller)))
-    return { seconds, events }
+    const { seconds, cpuSeconds } = await timed(() => Promise.all(Array.from({ length: inFlight }, caller)))
+    return { seconds, cpuSeconds, events }
   })
 }
 
@@ -202,26 +203,26 @@ async function withLevel<T>(tmp: TempDirs, fn: (db: RawDb) => Promise<T>): Promi
 }
 
 /** Raw Level, awaited `put` one by one, keyed by multihash as the log keys its blocks. */
-async function levelPuts(tmp: TempDirs, events: readonly BareEvent[]): Promise<number> {
+async function levelPuts(tmp: TempDirs, events: readonly BareEvent[]): Promise<Measured> {
   return withLevel(tmp, async (db) => {
-    const { seconds } = await timed(async () => {
+    const run = await timed(async () => {
       for (const { cid, bytes } of events) await db.put(cid.multihash.bytes, bytes)
     })
-    return seconds
+    return run
   })
 }
 
 /** Raw Level `batch` of `size` puts at a time, awaited in turn. */
-async function levelBatches(tmp: TempDirs, events: BareEvent[], size: number): Promise<number> {
+async function levelBatches(tmp: TempDirs, events: BareEvent[], size: number): Promise<Measured> {
   return withLevel(tmp, async (db) => {
-    const { seconds } = await timed(async () => {
+    const run = await timed(async () => {
       for (let start = 0; start < events.length; start += size) {
         await db.batch(
           events.slice(start, start + size).map(({ cid, bytes }) => ({ type: 'put' as const, key: cid.multihash.bytes, value: bytes })),
         )
       }
     })
-    return seconds
+    return run
   })
 }
 
@@ -232,7 +233,7 @@ async function levelBatches(tmp: TempDirs, events: BareEvent[], size: number): P
  */
 const LOG_SHAPE_PUTS = 5
 
-async function levelBatchesLogShape(tmp: TempDirs, events: StoredEvent[], size: number): Promise<number> {
+async function levelBatchesLogShape(tmp: TempDirs, events: StoredEvent[], size: number): Promise<Measured> {
   const dir = await tmp.make('level-shape')
   const db = new ClassicLevel<string, Uint8Array>(dir, { valueEncoding: 'view' })
   await db.open()
@@ -257,7 +258,7 @@ async function levelBatchesLogShape(tmp: TempDirs, events: StoredEvent[], size: 
     }
   })
   try {
-    const { seconds } = await timed(async () => {
+    const run = await timed(async () => {
       for (let start = 0; start < prepared.length; start += size) {
         const group = prepared.slice(start, start + size)
         const ops = group.flatMap((e) => [
@@ -272,7 +273,7 @@ async function levelBatchesLogShape(tmp: TempDirs, events: StoredEvent[], size: 
         await db.batch(ops as never)
       }
     })
-    return seconds
+    return run
   } finally {
     await db.close()
     await tmp.remove(dir)
@@ -283,7 +284,7 @@ async function levelBatchesLogShape(tmp: TempDirs, events: StoredEvent[], size: 
  * OrbitDB 4 on Helia 6 with Level on disk (blocks, datastore, OrbitDB's own heads/index/keystore), gossipsub as
  * pubsub, and a libp2p with no transports and no listen address: nothing leaves the process.
  */
-async function orbitAdds(tmp: TempDirs, inputs: Input[]): Promise<number> {
+async function orbitAdds(tmp: TempDirs, inputs: Input[]): Promise<Measured> {
   const dir = await tmp.make('orbitdb')
   const datastore = new LevelDatastore(join(dir, 'datastore'))
   const blockstore = new LevelBlockstore(join(dir, 'blocks'))
@@ -299,12 +300,12 @@ async function orbitAdds(tmp: TempDirs, inputs: Input[]): Promise<number> {
   try {
     const orbitdb = await createOrbitDB({ ipfs, directory: join(dir, 'orbitdb') })
     const db = await orbitdb.open('bench-events', { type: 'events' })
-    const { seconds } = await timed(async () => {
+    const run = await timed(async () => {
       for (const input of inputs) await db.add(input)
     })
     await db.close()
     await orbitdb.stop()
-    return seconds
+    return run
   } finally {
     await ipfs.stop()
     await blockstore.close().catch(() => {})
@@ -413,7 +414,7 @@ export async function main(args: string[]): Promise<void> {
       const ours = await repeat(sizes.repeats, async (run) => {
         const r = await oursSingle(tmp, inputs)
         if (run === 0) events = r.events
-        return r.seconds
+        return r
       })
       extra.eventBytes = events.reduce((sum, e) => sum + e.bytes.length, 0) / events.length
       const level = results.add(`level put, awaited (${n})`, n, await repeat(sizes.repeats, () => levelPuts(tmp, events)))
@@ -440,7 +441,7 @@ export async function main(args: string[]): Promise<void> {
       await repeat(sizes.repeats, async () => {
         const r = timedSync(() => bareSign(inputs, node, privateKey))
         bareEvents = r.value
-        return r.seconds
+        return r
       }),
     )
     let concurrentEvents: StoredEvent[] = []
@@ -448,7 +449,7 @@ export async function main(args: string[]): Promise<void> {
       const r = await oursConcurrent(tmp, inputs, sizes.inFlight)
       check(r.events.length === total && r.events.every((e) => e !== undefined), 'every concurrent append resolved')
       concurrentEvents = r.events
-      return r.seconds
+      return r
     })
     check(
       Math.abs(bareEvents.reduce((sum, e) => sum + e.bytes.length, 0) / total - (extra.eventBytes as number)) < 2,
@@ -472,9 +473,7 @@ export async function main(args: string[]): Promise<void> {
     )
     results.add(`vsdb append, ${sizes.inFlight} in flight (${total})`, total, concurrent, { baseline: bareRow, goal: 0.8 })
     const batchInputs = makeInputs(sizes.batch * sizes.batches, t0)
-    const batched = await repeat(sizes.repeats, () =>
-      withLog(tmp, async (log) => (await timed(() => appendBatches(log, batchInputs, sizes.batch))).seconds),
-    )
+    const batched = await repeat(sizes.repeats, () => withLog(tmp, (log) => timed(() => appendBatches(log, batchInputs, sizes.batch))))
     results.add(`vsdb appendBatch(${sizes.batch}) ×${sizes.batches}`, batchInputs.length, batched, { baseline: bareRow, goal: 0.8 })
     extra.levelLogShapeVsOnePut = shapeRow.perSecond / levelBatchRow.perSecond
 
@@ -491,17 +490,20 @@ export async function main(args: string[]): Promise<void> {
       settle()
       const verified = timedSync(() => bareVerify(items, logKey))
       check(verified.value === items.length, 'every event verifies')
-      const verifyRow = results.add(`bare sha-256+Ed25519 verify, 1 core (${sizes.audit})`, sizes.audit, verified.seconds)
+      const verifyRow = results.add(`bare sha-256+Ed25519 verify, 1 core (${sizes.audit})`, sizes.audit, verified)
       settle()
-      const cpuBefore = process.cpuUsage()
+      const pooled = await checkOnWorkers(made.value, availableParallelism())
+      results.add(`checkEventBlock on ${availableParallelism()} worker threads, no Level (${sizes.audit})`, sizes.audit, pooled, {
+        baseline: verifyRow,
+      })
+      settle()
       const audit = await timed(() => auditLog(log))
-      const cpu = process.cpuUsage(cpuBefore)
       check(
         audit.value.ok && audit.value.events === sizes.audit + 1,
         `audit ok over ${sizes.audit + 1} events: ${JSON.stringify(audit.value).slice(0, 300)}`,
       )
-      results.add(`vsdb auditLog (${audit.value.events})`, audit.value.events, audit.seconds, { baseline: verifyRow })
-      extra.audit = { ...audit.value, cpuSeconds: (cpu.user + cpu.system) / 1e6, wallSeconds: audit.seconds }
+      results.add(`vsdb auditLog (${audit.value.events})`, audit.value.events, audit, { baseline: verifyRow })
+      extra.audit = audit.value
       settle()
       const exported = await timed(async () => {
         const start = performance.now()
@@ -512,7 +514,7 @@ export async function main(args: string[]): Promise<void> {
         return { bytes, rootsSeconds, ...(await car.done) }
       })
       check(exported.value.events === sizes.audit + 1, 'export wrote every event')
-      results.add(`vsdb exportCar (${exported.value.events})`, exported.value.events, exported.seconds, { baseline: verifyRow })
+      results.add(`vsdb exportCar (${exported.value.events})`, exported.value.events, exported, { baseline: verifyRow })
       const { bytes, blocks, rootsSeconds } = exported.value
       extra.export = { carBytes: bytes, blocks, seconds: exported.seconds, rootsSeconds }
     })

@@ -15,16 +15,25 @@ export interface Row {
   /** The least ratio wanted, when there is a goal. */
   goal: number | null
   met: boolean | null
+  /** CPU seconds of the whole process (every thread) over the run; divided by `seconds`, the cores it kept busy. */
+  cpuSeconds: number
   /** Every run's seconds when the figure is the median of several. */
   samples?: number[]
+}
+
+/** Wall-clock and process CPU seconds of one run. */
+export interface Measured {
+  seconds: number
+  cpuSeconds: number
 }
 
 export class Results {
   readonly rows: Row[] = []
 
-  add(name: string, events: number, seconds: number | number[], against?: { baseline: Row; goal?: number }): Row {
-    const samples = Array.isArray(seconds) ? seconds : undefined
-    if (Array.isArray(seconds)) seconds = median(seconds)
+  add(name: string, events: number, runs: Measured | Measured[], against?: { baseline: Row; goal?: number }): Row {
+    const samples = Array.isArray(runs) ? runs.map((r) => r.seconds) : undefined
+    const run = Array.isArray(runs) ? medianRun(runs) : runs
+    const { seconds, cpuSeconds } = run
     const perSecond = events / seconds
     const ratio = against === undefined ? null : perSecond / against.baseline.perSecond
     const goal = against?.goal ?? null
@@ -37,12 +46,13 @@ export class Results {
       ratio,
       goal,
       met: goal === null || ratio === null ? null : ratio >= goal,
+      cpuSeconds,
       ...(samples === undefined ? {} : { samples }),
     }
     this.rows.push(row)
-    const runs = samples === undefined ? '' : ` (median of ${samples.length}: ${samples.map((x) => x.toFixed(3)).join(', ')})`
+    const all = samples === undefined ? '' : ` (median of ${samples.length}: ${samples.map((x) => x.toFixed(3)).join(', ')})`
     console.error(
-      `  ${name}: ${events} events in ${seconds.toFixed(3)} s${runs} = ${fmtRate(perSecond)}/s${ratio === null ? '' : ` (${ratio.toFixed(2)}× ${row.baseline})`}`,
+      `  ${name}: ${events} events in ${seconds.toFixed(3)} s${all} = ${fmtRate(perSecond)}/s${ratio === null ? '' : ` (${ratio.toFixed(2)}× ${row.baseline})`}`,
     )
     return row
   }
@@ -54,6 +64,7 @@ export class Results {
         events: r.events,
         seconds: Number(r.seconds.toFixed(3)),
         'events/s': fmtRate(r.perSecond),
+        'cores busy': Number((r.cpuSeconds / r.seconds).toFixed(2)),
         'ratio vs baseline': r.ratio === null ? 'baseline' : `${r.ratio.toFixed(2)}×  (${r.baseline})`,
         goal: r.goal === null ? '' : `≥ ${r.goal}×${r.met === true ? ' ✓' : ' ✗'}`,
       })),
@@ -61,15 +72,15 @@ export class Results {
   }
 }
 
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
+/** The run of median wall-clock time (the lower middle one of an even count). */
+export function medianRun(runs: Measured[]): Measured {
+  const sorted = [...runs].sort((a, b) => a.seconds - b.seconds)
+  return sorted[Math.floor((sorted.length - 1) / 2)] as Measured
 }
 
-/** Runs `fn` `times` times in turn; the seconds of each run. */
-export async function repeat(times: number, fn: (run: number) => Promise<number>): Promise<number[]> {
-  const out: number[] = []
+/** Runs `fn` `times` times in turn, collecting garbage before each. */
+export async function repeat(times: number, fn: (run: number) => Promise<Measured>): Promise<Measured[]> {
+  const out: Measured[] = []
   for (let run = 0; run < times; run++) {
     settle()
     out.push(await fn(run))
@@ -81,17 +92,25 @@ export function fmtRate(perSecond: number): string {
   return Math.round(perSecond).toLocaleString('en-US')
 }
 
-/** Wall-clock seconds of an async function. */
-export async function timed<T>(fn: () => Promise<T>): Promise<{ seconds: number; value: T }> {
+/** Wall-clock and process CPU seconds of an async function. */
+export async function timed<T>(fn: () => Promise<T>): Promise<Measured & { value: T }> {
+  const cpu = process.cpuUsage()
   const start = performance.now()
   const value = await fn()
-  return { seconds: (performance.now() - start) / 1000, value }
+  return finish(start, cpu, value)
 }
 
-export function timedSync<T>(fn: () => T): { seconds: number; value: T } {
+export function timedSync<T>(fn: () => T): Measured & { value: T } {
+  const cpu = process.cpuUsage()
   const start = performance.now()
   const value = fn()
-  return { seconds: (performance.now() - start) / 1000, value }
+  return finish(start, cpu, value)
+}
+
+function finish<T>(start: number, cpu: NodeJS.CpuUsage, value: T): Measured & { value: T } {
+  const seconds = (performance.now() - start) / 1000
+  const used = process.cpuUsage(cpu)
+  return { seconds, cpuSeconds: (used.user + used.system) / 1e6, value }
 }
 
 /** Collects garbage between phases when node runs with --expose-gc, so one phase's garbage is not billed to the next. */

@@ -1,0 +1,83 @@
+import * as dagCbor from '@ipld/dag-cbor'
+import type { CID } from 'multiformats/cid'
+import { cidFor, spliceSignature } from './codec.ts'
+
+/** What the chain needs to sign one event once its payload is encoded: the rest comes from the head. */
+export interface EventDraft {
+  type: string
+  ts: number
+  /** The payload's own DAG-CBOR bytes (a map encodes the same alone or nested). */
+  payload: Uint8Array
+}
+
+export interface SignedDraft {
+  bytes: Uint8Array
+  cid: CID
+  sig: Uint8Array
+}
+
+const MAP_OF_7 = Uint8Array.of(0xa7)
+const V_IS_1 = Uint8Array.of(0x61, 0x76, 0x01)
+const key = (name: string) => dagCbor.encode(name)
+const KEY_TS = key('ts')
+const KEY_SEQ = key('seq')
+const KEY_NODE = key('node')
+const KEY_PREV = key('prev')
+const KEY_TYPE = key('type')
+const KEY_PAYLOAD = key('payload')
+
+const encodedStrings = new Map<string, Uint8Array>()
+function encodedString(value: string): Uint8Array {
+  let bytes = encodedStrings.get(value)
+  if (bytes === undefined) {
+    bytes = dagCbor.encode(value)
+    if (encodedStrings.size < 1024) encodedStrings.set(value, bytes)
+  }
+  return bytes
+}
+
+/**
+ * The unsigned event's DAG-CBOR from its parts, in DAG-CBOR key order (v, ts, seq, node, prev, type,
+ * payload): equal to encoding the whole map (a test checks it), without re-encoding the payload for every
+ * link of the chain.
+ */
+export function assembleUnsigned(node: string, seq: number, prev: CID | null, draft: EventDraft): Uint8Array {
+  return Buffer.concat([
+    MAP_OF_7,
+    V_IS_1,
+    KEY_TS,
+    dagCbor.encode(draft.ts),
+    KEY_SEQ,
+    dagCbor.encode(seq),
+    KEY_NODE,
+    encodedString(node),
+    KEY_PREV,
+    dagCbor.encode(prev),
+    KEY_TYPE,
+    encodedString(draft.type),
+    KEY_PAYLOAD,
+    draft.payload,
+  ])
+}
+
+/** Signs drafts in chain order after `head`: each event's `prev` is the CID of the one before. */
+export function signDrafts(
+  node: string,
+  sign: (bytes: Uint8Array) => Uint8Array,
+  head: { seq: number; cid: CID } | null,
+  drafts: EventDraft[],
+): SignedDraft[] {
+  const out: SignedDraft[] = []
+  let seq = head === null ? 0 : head.seq + 1
+  let prev = head === null ? null : head.cid
+  for (const draft of drafts) {
+    const message = assembleUnsigned(node, seq, prev, draft)
+    const sig = sign(message)
+    const bytes = spliceSignature(message, sig)
+    const cid = cidFor(bytes)
+    out.push({ bytes, cid, sig })
+    prev = cid
+    seq++
+  }
+  return out
+}

@@ -1,0 +1,1 @@
+export { type EntitySummary, entityDimensions, entitySummaries } from './entities.ts'
