@@ -98,14 +98,20 @@ export interface LevelDump {
   bySublevel: Record<string, number>
 }
 
-/** Every key and value of a data directory's Level store (which must not be open elsewhere). */
-export async function dumpLevel(dir: string): Promise<LevelDump> {
+/** The raw Level db of a closed data directory, as any tool with access to the files could open it. */
+export async function openStoreDb(dir: string): Promise<ClassicLevel<Uint8Array, Uint8Array>> {
   const db = new ClassicLevel<Uint8Array, Uint8Array>(join(dir, 'db'), {
     keyEncoding: 'view',
     valueEncoding: 'view',
     createIfMissing: false,
   })
   await db.open()
+  return db
+}
+
+/** Every key and value of a data directory's Level store (which must not be open elsewhere). */
+export async function dumpLevel(dir: string): Promise<LevelDump> {
+  const db = await openStoreDb(dir)
   try {
     const hash = createHash('sha256')
     const bySublevel: Record<string, number> = {}

@@ -3,9 +3,8 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Head, initLog, openLog } from '@vsdb/log'
-import { ClassicLevel } from 'classic-level'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type CliRun, dumpLevel, expectCliError, expectCliOk, NYC_TAXI, vsdb } from './cli-helpers.ts'
+import { type CliRun, dumpLevel, expectCliError, expectCliOk, NYC_TAXI, openStoreDb, vsdb } from './cli-helpers.ts'
 
 // The CLI as a user runs it: one process per command, real Level on disk, real files. Valid data goes in,
 // round-trips through a CAR into a second node and audits clean; every kind of bad input (a changed byte on disk
@@ -16,12 +15,7 @@ type Cid = Head['cid']
 
 /** Flips one bit in the middle of a block's value, directly in the closed store's Level db. */
 async function flipStoredBlock(dir: string, cid: Cid): Promise<void> {
-  const db = new ClassicLevel<Uint8Array, Uint8Array>(join(dir, 'db'), {
-    keyEncoding: 'view',
-    valueEncoding: 'view',
-    createIfMissing: false,
-  })
-  await db.open()
+  const db = await openStoreDb(dir)
   try {
     const key = Buffer.concat([Buffer.from('!blocks!'), cid.multihash.bytes])
     const value = await db.get(key)
