@@ -24,16 +24,63 @@ export interface AuditReport {
 }
 
 export interface AuditOptions {
-  /** Stop after this many problems (the first one is what the CLI names). */
+  /** Stop listing after this many problems (the first one is what the CLI names). */
   maxProblems?: number
   workers?: number
 }
 
-const CHUNK = 2048
+interface Entry {
+  seq: number
+  cid: CID
+}
+
+type LinkState = 'ok' | 'missing' | 'corrupt'
+
+/** One chunk of a chain, read and checked: everything the in-order walk needs, nothing it must wait for. */
+interface CheckedChunk {
+  entries: Entry[]
+  checks: Map<string, EventCheck>
+  unpinned: number
+  links: Map<string, { state: LinkState; pinned: boolean }>
+}
+
+const CHUNK = 1024
+// Chunks read and checked ahead of the in-order walk, so Level reads, worker checks and bookkeeping overlap.
+const AHEAD = 3
+
+async function checkChunk(log: Log, pool: ReturnType<typeof createCheckPool>, entries: Entry[]): Promise<CheckedChunk> {
+  const stored = await log.blockstore.getRawMany(entries.map((e) => e.cid))
+  const present = entries.filter((_, i) => stored[i] !== undefined)
+  const blocks = stored.filter((b): b is Uint8Array => b !== undefined)
+  const [results, pins] = await Promise.all([
+    pool.check(
+      present.map((e) => e.cid.toString()),
+      blocks,
+    ),
+    log.pinned(present.map((e) => e.cid)),
+  ])
+  const checks = new Map(results.map((check) => [check.cid, check]))
+  const linkCids = [...new Set(results.flatMap((check) => (check.ok ? check.links : [])))].map((link) => CID.parse(link))
+  const [linkBytes, linkPins] = await Promise.all([log.blockstore.getRawMany(linkCids), log.pinned(linkCids)])
+  const links = new Map<string, { state: LinkState; pinned: boolean }>()
+  for (const [i, cid] of linkCids.entries()) {
+    const bytes = linkBytes[i]
+    const state: LinkState = bytes === undefined ? 'missing' : bytesMatchCid(cid, bytes) ? 'ok' : 'corrupt'
+    links.set(cid.toString(), { state, pinned: linkPins[i] === true })
+  }
+  return { entries, checks, unpinned: pins.filter((p) => !p).length, links }
+}
+
+function checkAhead(log: Log, pool: ReturnType<typeof createCheckPool>, entries: Entry[]): Promise<CheckedChunk> {
+  const checked = checkChunk(log, pool, entries)
+  checked.catch(() => {}) // awaited in order by the walk; this keeps a failure behind an earlier one from going unhandled
+  return checked
+}
 
 /**
  * Walks every chain the store holds, in seq order: each block's hash, canonical DAG-CBOR, schema and
- * signature (in worker threads), seq contiguity, `prev` links, and every linked block present and intact.
+ * signature (in worker threads, chunks ahead of the walk), seq contiguity, `prev` links, and every linked
+ * block present, intact and pinned.
  */
 export async function auditLog(log: Log, options: AuditOptions = {}): Promise<AuditReport> {
   const maxProblems = options.maxProblems ?? 20
@@ -51,40 +98,21 @@ export async function auditLog(log: Log, options: AuditOptions = {}): Promise<Au
       let previousCids = new Set<string>()
       let currentSeq = -1
       let currentCids = new Set<string>()
-      const verifyChunk = async (entries: { seq: number; cid: CID }[]): Promise<void> => {
-        const blocks: Uint8Array[] = []
-        const present: { seq: number; cid: CID }[] = []
-        const stored = await log.blockstore.getRawMany(entries.map((e) => e.cid))
-        for (const [i, entry] of entries.entries()) {
-          const bytes = stored[i]
-          if (bytes === undefined) continue
-          blocks.push(bytes)
-          present.push(entry)
-        }
-        const checked = new Map<string, EventCheck>()
-        for (const check of await pool.check(
-          present.map((e) => e.cid.toString()),
-          blocks,
-        ))
-          checked.set(check.cid, check)
-        report.unpinned += await log.countUnpinned(present.map((e) => e.cid))
-        for (const entry of entries) {
-          const check: EventCheck = checked.get(entry.cid.toString()) ?? {
-            cid: entry.cid.toString(),
+
+      const walk = (chunk: CheckedChunk): void => {
+        report.unpinned += chunk.unpinned
+        for (const entry of chunk.entries) {
+          const cid = entry.cid.toString()
+          const check: EventCheck = chunk.checks.get(cid) ?? {
+            cid,
             ok: false,
             code: 'MISSING_BLOCK',
-            message: `event block ${entry.cid} (node ${node}, seq ${entry.seq}) is missing`,
+            message: `event block ${cid} (node ${node}, seq ${entry.seq}) is missing`,
           }
           report.events++
           if (entry.seq !== currentSeq) {
             if (entry.seq !== currentSeq + 1) {
-              problem({
-                code: 'BROKEN_CHAIN',
-                message: `node ${node} has no event at seq ${currentSeq + 1}`,
-                cid: entry.cid.toString(),
-                node,
-                seq: entry.seq,
-              })
+              problem({ code: 'BROKEN_CHAIN', message: `node ${node} has no event at seq ${currentSeq + 1}`, cid, node, seq: entry.seq })
             }
             previousSeq = currentSeq
             previousCids = currentCids
@@ -93,16 +121,16 @@ export async function auditLog(log: Log, options: AuditOptions = {}): Promise<Au
           } else {
             report.forks++
           }
-          currentCids.add(entry.cid.toString())
+          currentCids.add(cid)
           if (!check.ok) {
-            problem({ code: check.code, message: check.message, cid: check.cid, node, seq: entry.seq })
+            problem({ code: check.code, message: check.message, cid, node, seq: entry.seq })
             continue
           }
           if (check.node !== node || check.seq !== entry.seq) {
             problem({
               code: 'BROKEN_CHAIN',
-              message: `event ${check.cid} is indexed as ${node}#${entry.seq} but says ${check.node}#${check.seq}`,
-              cid: check.cid,
+              message: `event ${cid} is indexed as ${node}#${entry.seq} but says ${check.node}#${check.seq}`,
+              cid,
               node,
               seq: entry.seq,
             })
@@ -113,8 +141,8 @@ export async function auditLog(log: Log, options: AuditOptions = {}): Promise<Au
           if (!prevOk) {
             problem({
               code: 'BROKEN_CHAIN',
-              message: `event ${check.cid} (node ${node}, seq ${check.seq}) has prev ${check.prev} which is not the event at seq ${check.seq - 1}`,
-              cid: check.cid,
+              message: `event ${cid} (node ${node}, seq ${check.seq}) has prev ${check.prev} which is not the event at seq ${check.seq - 1}`,
+              cid,
               node,
               seq: check.seq,
             })
@@ -123,21 +151,20 @@ export async function auditLog(log: Log, options: AuditOptions = {}): Promise<Au
             if (seenLinks.has(link)) continue
             seenLinks.add(link)
             report.linkedBlocks++
-            const linkCid = CID.parse(link)
-            const bytes = await log.blockstore.getRaw(linkCid)
-            report.unpinned += await log.countUnpinned([linkCid])
-            if (bytes === undefined) {
+            const status = chunk.links.get(link)
+            if (status?.pinned !== true) report.unpinned++
+            if (status?.state === 'missing') {
               problem({
                 code: 'MISSING_BLOCK',
-                message: `block ${link} linked from event ${check.cid} (node ${node}, seq ${check.seq}) is missing`,
+                message: `block ${link} linked from event ${cid} (node ${node}, seq ${check.seq}) is missing`,
                 cid: link,
                 node,
                 seq: check.seq,
               })
-            } else if (!bytesMatchCid(linkCid, bytes)) {
+            } else if (status?.state === 'corrupt') {
               problem({
                 code: 'CORRUPT_BLOCK',
-                message: `block ${link} linked from event ${check.cid} (node ${node}, seq ${check.seq}) does not match its hash`,
+                message: `block ${link} linked from event ${cid} (node ${node}, seq ${check.seq}) does not match its hash`,
                 cid: link,
                 node,
                 seq: check.seq,
@@ -146,15 +173,18 @@ export async function auditLog(log: Log, options: AuditOptions = {}): Promise<Au
           }
         }
       }
-      let entries: { seq: number; cid: CID }[] = []
+
+      const ahead: Promise<CheckedChunk>[] = []
+      let entries: Entry[] = []
       for await (const entry of log.chain(node)) {
         entries.push(entry)
-        if (entries.length >= CHUNK) {
-          await verifyChunk(entries)
-          entries = []
-        }
+        if (entries.length < CHUNK) continue
+        ahead.push(checkAhead(log, pool, entries))
+        entries = []
+        if (ahead.length >= AHEAD) walk(await (ahead.shift() as Promise<CheckedChunk>))
       }
-      await verifyChunk(entries)
+      if (entries.length > 0) ahead.push(checkAhead(log, pool, entries))
+      for (const chunk of ahead) walk(await chunk)
     }
   } finally {
     await pool.close()

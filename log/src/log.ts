@@ -6,7 +6,7 @@ import type { Helia } from 'helia'
 import type { CID } from 'multiformats/cid'
 import { CID as CIDClass } from 'multiformats/cid'
 import { pinnedBlockKey, pinRecords, startArchive } from './archive.ts'
-import type { EventDraft, SignedDraft } from './assemble.ts'
+import type { SignedDraft } from './assemble.ts'
 import { type ChainSigner, createChainSigner } from './chain-signer.ts'
 import { type Block, decodeEvent, type SignedEvent, validatePayload } from './codec.ts'
 import { DATA_FORMAT, type DataDirPaths, dataDirPaths, type NodeConfig, readConfig, writeConfig } from './data-dir.ts'
@@ -50,11 +50,14 @@ export interface OpenLogOptions {
   maxGroup?: number
 }
 
-/** An input checked against its schema, its payload encoded and its time fixed: ready to be chained. */
+/** An input checked against its schema, its time fixed: ready to be encoded and chained. */
 interface Prepared {
   input: AppendInput
-  draft: EventDraft
+  ts: number
 }
+
+// Events per slice sent to the signing worker: small enough to overlap encoding, signing and batching.
+const SLICE = 128
 
 interface Pending {
   inputs: Prepared[]
@@ -101,8 +104,8 @@ export interface Log {
   nodes(): Promise<string[]>
   cidsAt(node: string, seq: number): Promise<CID[]>
   stats(): Promise<LogStats>
-  /** How many of these blocks have no pin (checked in one multi-get). */
-  countUnpinned(cids: CID[]): Promise<number>
+  /** Whether each block is pinned (one multi-get). */
+  pinned(cids: CID[]): Promise<boolean[]>
   /** Writes already-verified foreign events and blocks, plus events of our own, in one atomic batch. */
   writeVerified(foreign: StoredEvent[], blocks: Block[], own: AppendInput[]): Promise<StoredEvent[]>
   close(): Promise<void>
@@ -237,34 +240,43 @@ class LevelLog implements Log {
     const base = this.#head
     const ops: BuiltGroup['ops'] = pendings.flatMap((pending) => pending.extraOps ?? [])
     const prepared = pendings.flatMap((pending) => pending.inputs)
-    const signed = await this.#chain.sign(
-      base,
-      prepared.map((p) => p.draft),
-    )
-    const events: StoredEvent[][] = []
+    const run = this.#chain.begin(base, prepared.length)
+    const slices: Promise<SignedDraft[]>[] = []
+    for (let start = 0; start < prepared.length; start += SLICE) {
+      const drafts = prepared
+        .slice(start, start + SLICE)
+        .map(({ input, ts }) => ({ type: input.type, ts, payload: dagCbor.encode(input.payload) }))
+      const slice = run.push(drafts)
+      slice.catch(() => {}) // awaited below, in order; this only keeps a later slice's failure from going unhandled
+      slices.push(slice)
+    }
+    const stored: StoredEvent[] = []
     let head = base
-    let i = 0
-    for (const pending of pendings) {
-      const stored: StoredEvent[] = []
-      for (const { input, draft } of pending.inputs) {
-        const { bytes, cid, sig } = signed[i++] as SignedDraft
+    for (const slice of slices) {
+      for (const { bytes, cid, sig } of await slice) {
+        const { input, ts } = prepared[stored.length] as Prepared
         const seq = head === null ? 0 : head.seq + 1
         const event = {
           v: 1 as const,
           type: input.type,
           node: this.node,
           seq,
-          ts: draft.ts,
+          ts,
           prev: head === null ? null : head.cid,
           payload: input.payload,
           sig,
         }
         const storedEvent: StoredEvent = { cid, bytes, event }
-        head = { node: this.node, seq, cid }
         this.#eventOps(storedEvent, input.blocks ?? [], ops)
         stored.push(storedEvent)
+        head = { node: this.node, seq, cid }
       }
-      events.push(stored)
+    }
+    const events: StoredEvent[][] = []
+    let offset = 0
+    for (const pending of pendings) {
+      events.push(stored.slice(offset, offset + pending.inputs.length))
+      offset += pending.inputs.length
     }
     if (head !== null && head !== base)
       ops.push({ type: 'put', sublevel: this.#heads, key: this.node, value: `${head.seq} ${head.cid}` } as never)
@@ -383,9 +395,9 @@ class LevelLog implements Log {
     return { events, blocks, nodes: (await this.nodes()).length, pins }
   }
 
-  async countUnpinned(cids: CID[]): Promise<number> {
+  async pinned(cids: CID[]): Promise<boolean[]> {
     const found = await this.#helia.getMany(cids.map(pinnedBlockKey))
-    return found.filter((value) => value === undefined).length
+    return found.map((value) => value !== undefined)
   }
 
   async close(): Promise<void> {
@@ -400,8 +412,7 @@ class LevelLog implements Log {
 }
 
 function prepare(input: AppendInput): Prepared {
-  const payload = validatePayload(input.type, input.payload)
-  return { input: { ...input, payload }, draft: { type: input.type, ts: input.ts ?? Date.now(), payload: dagCbor.encode(payload) } }
+  return { input: { ...input, payload: validatePayload(input.type, input.payload) }, ts: input.ts ?? Date.now() }
 }
 
 function parseSeqKey(key: string): Head {

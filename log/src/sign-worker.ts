@@ -8,18 +8,23 @@ interface Init {
   jwk: { kty: 'OKP'; crv: 'Ed25519'; d: string; x: string }
 }
 
-interface Job {
+/** A slice of a run; the first slice of a run says where the chain stands (`head`), the rest continue it. */
+interface Slice {
   id: number
-  head: { seq: number; cid: Uint8Array } | null
+  head?: { seq: number; cid: Uint8Array } | null
   drafts: EventDraft[]
 }
 
 const { node, jwk } = workerData as Init
 const key = createPrivateKey({ key: jwk, format: 'jwk' })
 const signer = (bytes: Uint8Array) => sign(null, bytes, key)
+let last: { seq: number; cid: CID } | null = null
 
-parentPort?.on('message', (job: Job) => {
-  const head = job.head === null ? null : { seq: job.head.seq, cid: CID.decode(job.head.cid) }
-  const signed = signDrafts(node, signer, head, job.drafts)
-  parentPort?.postMessage({ id: job.id, signed: signed.map((s) => ({ bytes: s.bytes, cid: s.cid.bytes, sig: s.sig })) })
+parentPort?.on('message', (slice: Slice) => {
+  if (slice.head !== undefined) last = slice.head === null ? null : { seq: slice.head.seq, cid: CID.decode(slice.head.cid) }
+  const signed = signDrafts(node, signer, last, slice.drafts)
+  const tail = signed.at(-1)
+  if (tail !== undefined) last = { seq: (last?.seq ?? -1) + signed.length, cid: tail.cid }
+  parentPort?.postMessage({ id: slice.id, signed: signed.map((s) => ({ bytes: s.bytes, cid: s.cid.bytes, sig: s.sig })) })
 })
+parentPort?.postMessage('ready')

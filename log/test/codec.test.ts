@@ -1,6 +1,8 @@
 import * as dagCbor from '@ipld/dag-cbor'
+import { base36 } from 'multiformats/bases/base36'
 import { CID } from 'multiformats/cid'
 import { describe, expect, it } from 'vitest'
+import { fastBase36 } from '../src/archive.ts'
 import { assembleUnsigned, signDrafts } from '../src/assemble.ts'
 import { createChainSigner } from '../src/chain-signer.ts'
 import { cidFor, decodeEvent, encodeBlock, encodeUnsigned, signEvent, spliceSignature } from '../src/codec.ts'
@@ -52,7 +54,7 @@ describe('event encoding', () => {
     }
   })
 
-  it('signs a chain the same inline and in the worker thread', async () => {
+  it('signs a chain the same inline and in the worker thread, slice by slice', async () => {
     const signer = await generateSigner()
     const drafts = Array.from({ length: 40 }, (_, i) => ({
       type: 'trust',
@@ -62,7 +64,10 @@ describe('event encoding', () => {
     const head = { seq: 7, cid: encodeBlock({ head: true }).cid }
     const inline = signDrafts(signer.node, signer.sign, head, drafts)
     const chain = createChainSigner(signer)
-    const threaded = await chain.sign(head, drafts)
+    await chain.warm()
+    const run = chain.begin(head, drafts.length)
+    const slices = await Promise.all([run.push(drafts.slice(0, 15)), run.push(drafts.slice(15, 30)), run.push(drafts.slice(30))])
+    const threaded = slices.flat()
     await chain.close()
     expect(threaded.map((s) => s.cid.toString())).toEqual(inline.map((s) => s.cid.toString()))
     const decoded = decodeEvent(inline[39]!.cid, inline[39]!.bytes)
@@ -111,6 +116,16 @@ describe('event encoding', () => {
 
     const badPayload = dagCbor.encode({ ...unsigned, payload: { ...unsigned.payload, score: 7 }, sig: new Uint8Array(64) })
     expect(() => decodeEvent(cidFor(badPayload), badPayload)).toThrow(/payload\.score/)
+  })
+
+  it('writes base36 pin keys exactly as multiformats does', () => {
+    for (let i = 0; i < 500; i++) {
+      const { cid } = encodeBlock({ i })
+      expect(fastBase36(cid.bytes)).toBe(cid.toString(base36))
+      expect(fastBase36(cid.multihash.bytes)).toBe(base36.encode(cid.multihash.bytes))
+    }
+    const zeros = Uint8Array.of(0, 0, 7, 255)
+    expect(fastBase36(zeros)).toBe(base36.encode(zeros))
   })
 
   it('addresses blocks by sha2-256 CIDv1 dag-cbor', () => {
