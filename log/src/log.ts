@@ -1,6 +1,6 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import * as dagCbor from '@ipld/dag-cbor'
-import type { AbstractBatchOperation } from 'abstract-level'
+import type { AbstractChainedBatch } from 'abstract-level'
 import { ClassicLevel } from 'classic-level'
 import type { Helia } from 'helia'
 import type { CID } from 'multiformats/cid'
@@ -46,7 +46,7 @@ export interface OpenLogOptions {
   dir: string
   /** fsync every commit: survives power loss, not just a killed process. */
   sync?: boolean
-  /** Largest number of events one Level batch may group. */
+  /** Most events one group commit takes from concurrent callers (an appendBatch is never split). Small groups keep two in flight: one signing while the one before it is written. */
   maxGroup?: number
 }
 
@@ -62,7 +62,7 @@ const SLICE = 128
 interface Pending {
   inputs: Prepared[]
   /** Writes that must land in the same batch (verified foreign events and blocks). */
-  extraOps?: BuiltGroup['ops']
+  extraOps?: Op[]
   resolve: (events: StoredEvent[]) => void
   reject: (err: unknown) => void
 }
@@ -70,10 +70,21 @@ interface Pending {
 interface BuiltGroup {
   pendings: Pending[]
   events: StoredEvent[][]
-  ops: AbstractBatchOperation<ClassicLevel<string, Uint8Array>, string, Uint8Array>[]
+  /** Filled while the group is signed, slice by slice; written once, atomically, when the group commits. */
+  batch: ChainedBatch
   base: Head | null
   head: Head | null
 }
+
+/** Any of the log's sublevels; their key and value encodings differ, so batch writes name them loosely. */
+type Sublevel = object
+type ChainedBatch = AbstractChainedBatch<ClassicLevel<string, Uint8Array>, string, Uint8Array>
+interface Op {
+  sublevel: Sublevel
+  key: string | Uint8Array
+  value: string | Uint8Array
+}
+type Put = (sublevel: Sublevel, key: string | Uint8Array, value: string | Uint8Array) => void
 
 const SEQ_WIDTH = 13
 
@@ -141,7 +152,7 @@ class LevelLog implements Log {
     this.#chain = createChainSigner(signer)
     this.#db = db
     this.#sync = options.sync ?? false
-    this.#maxGroup = options.maxGroup ?? 1024
+    this.#maxGroup = options.maxGroup ?? 128
     this.#blocks = db.sublevel<Uint8Array, Uint8Array>('blocks', { keyEncoding: 'view', valueEncoding: 'view' })
     this.#seq = db.sublevel<string, string>('seq', { valueEncoding: 'utf8' })
     this.#types = db.sublevel<string, string>('type', { valueEncoding: 'utf8' })
@@ -238,7 +249,11 @@ class LevelLog implements Log {
 
   async #build(pendings: Pending[]): Promise<BuiltGroup> {
     const base = this.#head
-    const ops: BuiltGroup['ops'] = pendings.flatMap((pending) => pending.extraOps ?? [])
+    const batch: ChainedBatch = this.#db.batch()
+    const put: Put = (sublevel, key, value) => {
+      batch.put(key as string, value as Uint8Array, { sublevel: sublevel as never })
+    }
+    for (const pending of pendings) for (const op of pending.extraOps ?? []) put(op.sublevel, op.key, op.value)
     const prepared = pendings.flatMap((pending) => pending.inputs)
     const run = this.#chain.begin(base, prepared.length)
     const slices: Promise<SignedDraft[]>[] = []
@@ -252,25 +267,30 @@ class LevelLog implements Log {
     }
     const stored: StoredEvent[] = []
     let head = base
-    for (const slice of slices) {
-      for (const { bytes, cid, sig } of await slice) {
-        const { input, ts } = prepared[stored.length] as Prepared
-        const seq = head === null ? 0 : head.seq + 1
-        const event = {
-          v: 1 as const,
-          type: input.type,
-          node: this.node,
-          seq,
-          ts,
-          prev: head === null ? null : head.cid,
-          payload: input.payload,
-          sig,
+    try {
+      for (const slice of slices) {
+        for (const { bytes, cid, sig } of await slice) {
+          const { input, ts } = prepared[stored.length] as Prepared
+          const seq = head === null ? 0 : head.seq + 1
+          const event = {
+            v: 1 as const,
+            type: input.type,
+            node: this.node,
+            seq,
+            ts,
+            prev: head === null ? null : head.cid,
+            payload: input.payload,
+            sig,
+          }
+          const storedEvent: StoredEvent = { cid, bytes, event }
+          this.#eventOps(storedEvent, input.blocks ?? [], put)
+          stored.push(storedEvent)
+          head = { node: this.node, seq, cid }
         }
-        const storedEvent: StoredEvent = { cid, bytes, event }
-        this.#eventOps(storedEvent, input.blocks ?? [], ops)
-        stored.push(storedEvent)
-        head = { node: this.node, seq, cid }
       }
+    } catch (err) {
+      await batch.close().catch(() => {})
+      throw err
     }
     const events: StoredEvent[][] = []
     let offset = 0
@@ -278,31 +298,28 @@ class LevelLog implements Log {
       events.push(stored.slice(offset, offset + pending.inputs.length))
       offset += pending.inputs.length
     }
-    if (head !== null && head !== base)
-      ops.push({ type: 'put', sublevel: this.#heads, key: this.node, value: `${head.seq} ${head.cid}` } as never)
+    if (head !== null && head !== base) put(this.#heads, this.node, `${head.seq} ${head.cid}`)
     this.#head = head
-    return { pendings, events, ops, base, head }
+    return { pendings, events, batch, base, head }
   }
 
-  #eventOps(stored: StoredEvent, blocks: Block[], ops: BuiltGroup['ops']): void {
+  #eventOps(stored: StoredEvent, blocks: Block[], put: Put): void {
     const { cid, event } = stored
     const position = `${event.node}!${seqKey(event.seq)}!${cid}`
-    ops.push(
-      { type: 'put', sublevel: this.#blocks, key: blockKey(cid), value: stored.bytes } as never,
-      { type: 'put', sublevel: this.#seq, key: position, value: '' } as never,
-      { type: 'put', sublevel: this.#types, key: `${event.type}!${position}`, value: '' } as never,
-    )
-    this.#pinOps(cid, ops)
-    for (const block of blocks) this.#blockOps(block, ops)
+    put(this.#blocks, blockKey(cid), stored.bytes)
+    put(this.#seq, position, '')
+    put(this.#types, `${event.type}!${position}`, '')
+    this.#pinOps(cid, put)
+    for (const block of blocks) this.#blockOps(block, put)
   }
 
-  #blockOps(block: Block, ops: BuiltGroup['ops']): void {
-    ops.push({ type: 'put', sublevel: this.#blocks, key: blockKey(block.cid), value: block.bytes } as never)
-    this.#pinOps(block.cid, ops)
+  #blockOps(block: Block, put: Put): void {
+    put(this.#blocks, blockKey(block.cid), block.bytes)
+    this.#pinOps(block.cid, put)
   }
 
-  #pinOps(cid: CID, ops: BuiltGroup['ops']): void {
-    for (const { key, value } of pinRecords(cid)) ops.push({ type: 'put', sublevel: this.#helia, key, value } as never)
+  #pinOps(cid: CID, put: Put): void {
+    for (const { key, value } of pinRecords(cid)) put(this.#helia, key, value)
   }
 
   async #commit(group: BuiltGroup): Promise<void> {
@@ -310,9 +327,10 @@ class LevelLog implements Log {
       if (group.base?.cid.toString() !== this.#durableHead?.cid.toString()) {
         throw new VsdbError('WRITE_FAILED', 'an earlier write in the same pipeline failed; nothing of this batch was written')
       }
-      await this.#db.batch(group.ops, { sync: this.#sync })
+      await group.batch.write({ sync: this.#sync })
       this.#durableHead = group.head
     } catch (err) {
+      await group.batch.close().catch(() => {})
       this.#head = this.#durableHead
       const error = isVsdbError(err) ? err : new VsdbError('WRITE_FAILED', `write failed: ${(err as Error).message}`, {}, { cause: err })
       for (const pending of group.pendings) pending.reject(error)
@@ -322,20 +340,23 @@ class LevelLog implements Log {
   }
 
   async writeVerified(foreign: StoredEvent[], blocks: Block[], own: AppendInput[]): Promise<StoredEvent[]> {
-    const ops: BuiltGroup['ops'] = []
+    const ops: Op[] = []
+    const collect: Put = (sublevel, key, value) => {
+      ops.push({ sublevel, key, value })
+    }
     const lastByNode = new Map<string, Head>()
     for (const stored of foreign) {
-      this.#eventOps(stored, [], ops)
+      this.#eventOps(stored, [], collect)
       const { node, seq } = stored.event
       const last = lastByNode.get(node)
       if (last === undefined || seq > last.seq) lastByNode.set(node, { node, seq, cid: stored.cid })
     }
-    for (const block of blocks) this.#blockOps(block, ops)
+    for (const block of blocks) this.#blockOps(block, collect)
     for (const head of lastByNode.values()) {
       if (head.node === this.node) continue
       const known = await this.#lastOf(head.node)
       if (known === null || head.seq > known.seq) {
-        ops.push({ type: 'put', sublevel: this.#heads, key: head.node, value: `${head.seq} ${head.cid}` } as never)
+        collect(this.#heads, head.node, `${head.seq} ${head.cid}`)
       }
     }
     const checked = own.map(prepare)
