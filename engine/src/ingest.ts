@@ -1,11 +1,16 @@
 import { stat } from 'node:fs/promises'
-import { type AppendInput, encodeBlock, type Log, VsdbError } from '@vsdb/log'
+import { type AppendInput, encodeBlock, type Log, type PayloadOf, VsdbError } from '@vsdb/log'
 import { entityDimensions } from '@vsdb/projections'
 import type { CID } from 'multiformats/cid'
 import { readObservations } from './observations/index.ts'
 import type { Observation, ObservationFormat } from './observations/types.ts'
 
 export interface IngestOptions {
+  /**
+   * Turns one entity's rows into the events to append with their `ingest` event (the node's segmenter:
+   * sealed segments). Called in order, before anything of the ingest is written.
+   */
+  stage?: (entity: string, rows: Observation[]) => AppendInput[]
   format?: ObservationFormat
   entity?: string
   now?: number
@@ -27,6 +32,8 @@ export interface IngestSummary {
   files: number
   rows: number
   events: number
+  /** Segments sealed by this ingest. */
+  segments: number
   entities: string[]
   from: number | null
   to: number | null
@@ -47,21 +54,36 @@ export function observationBatchBlock(
   return { block: encodeBlock({ entity, ts, vectors, meta }), from: Math.min(...ts), to: Math.max(...ts) }
 }
 
-function ingestInputs(rows: Observation[]): AppendInput<'ingest'>[] {
+/** The observations of an `ingest` event's batch block, in arrival order. */
+export function decodeBatchBlock(value: unknown): { entity: string; ts: number[]; vectors: number[][] } {
+  const batch = value as { entity?: unknown; ts?: unknown; vectors?: unknown }
+  if (
+    typeof batch.entity !== 'string' ||
+    !Array.isArray(batch.ts) ||
+    !Array.isArray(batch.vectors) ||
+    batch.ts.length !== batch.vectors.length
+  ) {
+    throw new VsdbError('INVALID_EVENT', 'an ingest batch block does not hold {entity, ts[], vectors[][]}')
+  }
+  return { entity: batch.entity, ts: batch.ts as number[], vectors: batch.vectors as number[][] }
+}
+
+function ingestInputs(rows: Observation[], stage: IngestOptions['stage']): AppendInput[] {
   const byEntity = new Map<string, Observation[]>()
   for (const row of rows) {
     const list = byEntity.get(row.entity)
     if (list === undefined) byEntity.set(row.entity, [row])
     else list.push(row)
   }
-  return [...byEntity].map(([entity, list]) => {
+  return [...byEntity].flatMap(([entity, list]) => {
     const { block, from, to } = observationBatchBlock(entity, list)
     const batch: CID = block.cid
-    return {
+    const ingest: AppendInput<'ingest'> = {
       type: 'ingest',
       payload: { entity, count: list.length, dim: (list[0] as Observation).vector.length, from, to, batch },
       blocks: [block],
     }
+    return [ingest, ...(stage?.(entity, list) ?? [])]
   })
 }
 
@@ -74,8 +96,13 @@ const STAGE_LIMIT_BYTES = 64 * 1024 * 1024
  * (parsed into memory and committed as one atomic batch, or for inputs over 64 MiB validated in a first pass
  * and then committed batch by batch). A bad row fails with an error naming file, line and column.
  */
-export async function ingestFiles(log: Log, files: string[], options: IngestOptions = {}): Promise<IngestSummary> {
-  const knownDimensions = await entityDimensions(log)
+export async function ingestFiles(
+  log: Log,
+  files: string[],
+  options: IngestOptions = {},
+  known?: Map<string, number>,
+): Promise<IngestSummary> {
+  const knownDimensions = known ?? (await entityDimensions(log))
   const sizes: number[] = []
   for (const file of files) {
     try {
@@ -108,7 +135,7 @@ export async function ingestFiles(log: Log, files: string[], options: IngestOpti
     doneBytes = 0
   }
 
-  const summary: IngestSummary = { files: 0, rows: 0, events: 0, entities: [], from: null, to: null, head: null }
+  const summary: IngestSummary = { files: 0, rows: 0, events: 0, segments: 0, entities: [], from: null, to: null, head: null }
   const entities = new Set<string>()
   const pending: AppendInput[] = []
   const commit = async (): Promise<void> => {
@@ -118,12 +145,14 @@ export async function ingestFiles(log: Log, files: string[], options: IngestOpti
   }
   for (const [i, file] of files.entries()) {
     for await (const rows of read(file, knownDimensions, 'write')) {
-      for (const input of ingestInputs(rows)) {
-        const { entity, from, to } = input.payload
+      for (const input of ingestInputs(rows, options.stage)) {
+        pending.push(input)
+        if (input.type === 'segment') summary.segments++
+        if (input.type !== 'ingest') continue
+        const { entity, from, to } = input.payload as PayloadOf<'ingest'>
         entities.add(entity)
         summary.from = summary.from === null ? from : Math.min(summary.from, from)
         summary.to = summary.to === null ? to : Math.max(summary.to, to)
-        pending.push(input)
       }
       summary.rows += rows.length
       rowsSoFar = summary.rows

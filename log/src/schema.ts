@@ -40,11 +40,17 @@ const payloads = {
     to: timestamp,
     batch: cidSchema,
   }),
+  /**
+   * A sealed window of one entity's observations: its summary (what the index and peers hold) and its
+   * compressed observations as a linked block. `through` counts the entity's observations, in arrival
+   * order, up to the last one in this segment: what a restart needs to rebuild the open segment.
+   */
   segment: z.strictObject({
     entity: z.string().min(1).max(256),
     from: timestamp,
     to: timestamp,
     count: z.number().int().positive(),
+    through: z.number().int().positive(),
     centroid: z.array(finite).min(1),
     min: z.array(finite).min(1),
     max: z.array(finite).min(1),

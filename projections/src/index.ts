@@ -1,1 +1,14 @@
+export { stateDigest } from './digest.ts'
 export { type EntitySummary, entityDimensions, entitySummaries } from './entities.ts'
+export { eventsAfter } from './fold.ts'
+export {
+  type AlertRecord,
+  createViews,
+  type EntityView,
+  matches,
+  type Position,
+  type SegmentFilter,
+  type SegmentRecord,
+  type Views,
+  type ViewsState,
+} from './views.ts'

@@ -1,0 +1,182 @@
+import * as dagCbor from '@ipld/dag-cbor'
+import { type AppendInput, isVsdbError, type Log, openLog, type PayloadOf, VsdbError } from '@vsdb/log'
+import { createViews, eventsAfter, type SegmentFilter, type SegmentRecord, stateDigest, type Views } from '@vsdb/projections'
+import { CID } from 'multiformats/cid'
+import { decodeBatchBlock, type IngestOptions, type IngestSummary, ingestFiles } from './ingest.ts'
+import type { Observation } from './observations/types.ts'
+import { DEFAULT_SEGMENTER_CONFIG, EntitySegmenter, type SealedSegment, type SegmenterConfig, type SegmenterParts } from './segmenter.ts'
+
+/** Makes the per-entity parts (model, codec, regime labeller) and decodes what the codec wrote. */
+export interface EngineParts {
+  forEntity(entity: string, dim: number): SegmenterParts
+  decode(codec: string, bytes: Uint8Array): { ts: number[]; vectors: number[][] }
+}
+
+export interface NodeOptions {
+  dir: string
+  segmenter?: Partial<SegmenterConfig>
+  parts: EngineParts
+}
+
+export interface ReadOptions {
+  entity: string
+  from?: number
+  to?: number
+}
+
+export interface VsdbNode {
+  readonly log: Log
+  readonly views: Views
+  ingest(files: string[], options?: Omit<IngestOptions, 'stage'>): Promise<IngestSummary>
+  /** Folds events appended or imported since the views last looked (e.g. after `importCar`). */
+  refresh(): Promise<number>
+  segments(filter?: SegmentFilter): SegmentRecord[]
+  /** Decoded observations of an entity: its sealed segments (within their error bound) and its open segment. */
+  read(options: ReadOptions): Promise<Observation[]>
+  digest(): { events: number; digest: string }
+  close(): Promise<void>
+}
+
+class EngineNode implements VsdbNode {
+  readonly log: Log
+  readonly views: Views
+  readonly #config: SegmenterConfig
+  readonly #parts: EngineParts
+  #segmenters: Map<string, EntitySegmenter> | null = null
+
+  constructor(log: Log, views: Views, config: SegmenterConfig, parts: EngineParts) {
+    this.log = log
+    this.views = views
+    this.#config = config
+    this.#parts = parts
+  }
+
+  async refresh(): Promise<number> {
+    let n = 0
+    for await (const stored of eventsAfter(this.log, this.views.position)) {
+      this.views.apply(stored)
+      n++
+    }
+    return n
+  }
+
+  /** How far (in arrival order) each entity's observations are sealed in segments this node wrote. */
+  #sealedThrough(): Map<string, number> {
+    const through = new Map<string, number>()
+    for (const s of this.views.segments()) {
+      if (s.node === this.log.node && s.through > (through.get(s.entity) ?? 0)) through.set(s.entity, s.through)
+    }
+    return through
+  }
+
+  /** This node's ingest batches in log order, decoded: the raw stream each segmenter is rebuilt from. */
+  async *#ownBatches(): AsyncGenerator<{ entity: string; ts: number[]; vectors: number[][] }> {
+    for await (const { node, cid } of this.log.byType('ingest')) {
+      if (node !== this.log.node) continue
+      const { event } = await this.log.getEvent(cid)
+      const payload = event.payload as PayloadOf<'ingest'>
+      yield decodeBatchBlock(dagCbor.decode(await this.log.getBlock(payload.batch)))
+    }
+  }
+
+  /**
+   * The open segments, rebuilt from the log: every batch this node ingested is pushed through its entity's
+   * segmenter again (the model learns the same way twice: it is deterministic), and segments sealed up to
+   * the `through` a segment event already records are dropped, not appended again.
+   */
+  async #segmentersReady(): Promise<{ segmenters: Map<string, EntitySegmenter>; catchUp: AppendInput[] }> {
+    const catchUp: AppendInput[] = []
+    if (this.#segmenters !== null) return { segmenters: this.#segmenters, catchUp }
+    const segmenters = new Map<string, EntitySegmenter>()
+    const through = this.#sealedThrough()
+    for await (const batch of this.#ownBatches()) {
+      const segmenter = this.#segmenter(segmenters, batch.entity, batch.vectors[0]?.length ?? 1)
+      for (let i = 0; i < batch.ts.length; i++) {
+        for (const sealed of segmenter.push({ entity: batch.entity, ts: batch.ts[i] as number, vector: batch.vectors[i] as number[] })) {
+          if (sealed.payload.through > (through.get(batch.entity) ?? 0))
+            catchUp.push({ type: 'segment', payload: sealed.payload, blocks: [sealed.block] })
+        }
+      }
+    }
+    this.#segmenters = segmenters
+    return { segmenters, catchUp }
+  }
+
+  #segmenter(segmenters: Map<string, EntitySegmenter>, entity: string, dim: number): EntitySegmenter {
+    let segmenter = segmenters.get(entity)
+    if (segmenter === undefined) {
+      segmenter = new EntitySegmenter(entity, dim, this.#config, this.#parts.forEntity(entity, dim))
+      segmenters.set(entity, segmenter)
+    }
+    return segmenter
+  }
+
+  async ingest(files: string[], options: Omit<IngestOptions, 'stage'> = {}): Promise<IngestSummary> {
+    const { segmenters, catchUp } = await this.#segmentersReady()
+    if (catchUp.length > 0) await this.log.appendBatch(catchUp)
+    const dims = new Map(this.views.entities().map((e) => [e.entity, e.dim]))
+    const stage = (entity: string, rows: Observation[]): AppendInput[] => {
+      const segmenter = this.#segmenter(segmenters, entity, (rows[0] as Observation).vector.length)
+      const sealed: SealedSegment[] = []
+      for (const row of rows) segmenter.push(row, sealed)
+      return sealed.map((s) => ({ type: 'segment' as const, payload: s.payload, blocks: [s.block] }))
+    }
+    try {
+      return await ingestFiles(this.log, files, { ...options, stage }, dims)
+    } catch (err) {
+      // The segmenters may have seen rows that were never written: rebuild them from the log next time.
+      this.#segmenters = null
+      throw err
+    } finally {
+      await this.refresh()
+    }
+  }
+
+  segments(filter: SegmentFilter = {}): SegmentRecord[] {
+    return this.views.segments(filter)
+  }
+
+  async read({ entity, from, to }: ReadOptions): Promise<Observation[]> {
+    if (this.views.entity(entity) === undefined) throw new VsdbError('NOT_FOUND', `unknown entity ${entity}`, { field: 'entity' })
+    const out: Observation[] = []
+    const inRange = (ts: number) => (from === undefined || ts >= from) && (to === undefined || ts <= to)
+    for (const s of this.views.segments({ entity, from, to })) {
+      const { ts, vectors } = this.#parts.decode(s.codec, await this.log.getBlock(CID.parse(s.data)))
+      for (let i = 0; i < ts.length; i++)
+        if (inRange(ts[i] as number)) out.push({ entity, ts: ts[i] as number, vector: vectors[i] as number[] })
+    }
+    // Observations not sealed yet are read from their ingest batches (arrival order past the last `through`).
+    const sealed = this.#sealedThrough().get(entity) ?? 0
+    let seen = 0
+    for await (const batch of this.#ownBatches()) {
+      if (batch.entity !== entity) continue
+      for (let i = 0; i < batch.ts.length; i++, seen++) {
+        const ts = batch.ts[i] as number
+        if (seen >= sealed && inRange(ts)) out.push({ entity, ts, vector: batch.vectors[i] as number[] })
+      }
+    }
+    return out.sort((a, b) => a.ts - b.ts)
+  }
+
+  digest(): { events: number; digest: string } {
+    const state = this.views.state()
+    return { events: state.events, digest: stateDigest(state) }
+  }
+
+  async close(): Promise<void> {
+    await this.log.close()
+  }
+}
+
+/** Opens a node: its log, and the views folded from it. */
+export async function openNode(options: NodeOptions): Promise<VsdbNode> {
+  const log = await openLog({ dir: options.dir })
+  try {
+    const node = new EngineNode(log, createViews(), { ...DEFAULT_SEGMENTER_CONFIG, ...options.segmenter }, options.parts)
+    await node.refresh()
+    return node
+  } catch (err) {
+    await log.close()
+    throw isVsdbError(err) ? err : new VsdbError('INVALID_EVENT', `cannot fold the log: ${(err as Error).message}`, {}, { cause: err })
+  }
+}

@@ -1,0 +1,68 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { initLog } from '@vsdb/log'
+import { createViews, eventsAfter, stateDigest } from '@vsdb/projections'
+import { afterEach, describe, expect, it } from 'vitest'
+import { openNode } from '../src/node.ts'
+import { stubParts } from './stub-parts.ts'
+
+const dirs: string[] = []
+afterEach(async () => {
+  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })))
+})
+
+async function fixture(rows: number, start = 0): Promise<{ dir: string; csv: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'vsdb-node-'))
+  dirs.push(dir)
+  const lines = ['timestamp,a,b']
+  for (let i = start; i < start + rows; i++) lines.push(`${1_600_000_000 + i * 60},${(Math.sin(i / 20) * 10).toFixed(3)},${i % 7}`)
+  const csv = join(dir, `sensor-${start}.csv`)
+  await writeFile(csv, `${lines.join('\n')}\n`)
+  return { dir, csv }
+}
+
+describe('engine node', () => {
+  it('seals segments as it ingests, carries the open segment across a restart, and reads every observation back', async () => {
+    const { dir, csv } = await fixture(1000)
+    const { csv: more } = await fixture(300, 1000)
+    await (await initLog({ dir: join(dir, 'node') })).close()
+
+    const node = await openNode({ dir: join(dir, 'node'), parts: stubParts() })
+    const first = await node.ingest([csv], { entity: 'sensor' })
+    expect(first).toMatchObject({ rows: 1000, segments: 3 })
+    expect(node.segments({ entity: 'sensor' }).map((s) => s.through)).toEqual([256, 512, 768])
+    await node.close()
+
+    const reopened = await openNode({ dir: join(dir, 'node'), parts: stubParts() })
+    const second = await reopened.ingest([more], { entity: 'sensor' })
+    expect(second.segments).toBe(2)
+    const segments = reopened.segments({ entity: 'sensor' })
+    expect(segments.map((s) => s.through)).toEqual([256, 512, 768, 1024, 1280])
+    // The segment that spans the restart holds the 232 rows ingested before it and 24 after.
+    expect(segments[3]).toMatchObject({ count: 256, from: (1_600_000_000 + 768 * 60) * 1000, to: (1_600_000_000 + 1023 * 60) * 1000 })
+    expect(reopened.views.entity('sensor')).toMatchObject({ observations: 1300, segments: 5, sealedObservations: 1280, dim: 2 })
+
+    const all = await reopened.read({ entity: 'sensor' })
+    expect(all).toHaveLength(1300)
+    expect(all.map((o) => o.ts)).toEqual(Array.from({ length: 1300 }, (_, i) => (1_600_000_000 + i * 60) * 1000))
+    expect(all[1299]?.vector).toEqual([Number((Math.sin(1299 / 20) * 10).toFixed(3)), 1299 % 7])
+    const window = await reopened.read({ entity: 'sensor', from: all[500]!.ts, to: all[520]!.ts })
+    expect(window).toHaveLength(21)
+    await expect(reopened.read({ entity: 'nobody' })).rejects.toMatchObject({ code: 'NOT_FOUND' })
+    await reopened.close()
+  })
+
+  it('has the digest of a replay of its log from zero', async () => {
+    const { dir, csv } = await fixture(900)
+    await (await initLog({ dir: join(dir, 'node') })).close()
+    const node = await openNode({ dir: join(dir, 'node'), parts: stubParts() })
+    await node.ingest([csv])
+    const live = node.digest()
+    const replay = createViews()
+    for await (const stored of eventsAfter(node.log)) replay.apply(stored)
+    expect(stateDigest(replay.state())).toBe(live.digest)
+    expect(live.events).toBe(1 + 1 + 3) // genesis, one ingest batch of 900 rows, three segments
+    await node.close()
+  })
+})
