@@ -1,6 +1,16 @@
+import { join } from 'node:path'
 import * as dagCbor from '@ipld/dag-cbor'
 import { type AppendInput, isVsdbError, type Log, openLog, type PayloadOf, VsdbError } from '@vsdb/log'
-import { createViews, eventsAfter, type SegmentFilter, type SegmentRecord, stateDigest, type Views } from '@vsdb/projections'
+import {
+  createViews,
+  eventsAfter,
+  loadCheckpoint,
+  type SegmentFilter,
+  type SegmentRecord,
+  stateDigest,
+  type Views,
+  writeCheckpoint,
+} from '@vsdb/projections'
 import { CID } from 'multiformats/cid'
 import { decodeBatchBlock, type IngestOptions, type IngestSummary, ingestFiles } from './ingest.ts'
 import type { Observation } from './observations/types.ts'
@@ -34,12 +44,20 @@ export interface VsdbNode {
   /** Decoded observations of an entity: its sealed segments (within their error bound) and its open segment. */
   read(options: ReadOptions): Promise<Observation[]>
   digest(): { events: number; digest: string }
+  /** Rebuilds the views from the log alone (no checkpoint), optionally writing them as a checkpoint into `into`. */
+  replay(options?: { into?: string }): Promise<{ events: number; digest: string }>
+  /** Writes a checkpoint of the views now (also done on close when anything changed). */
+  checkpoint(): Promise<void>
+  /** How the views were loaded: from a checkpoint plus a tail, or by a full replay (and why). */
+  readonly loadedFrom: { checkpoint: boolean; tail: number; reason?: string }
   close(): Promise<void>
 }
 
 class EngineNode implements VsdbNode {
   readonly log: Log
-  readonly views: Views
+  views: Views
+  loadedFrom: VsdbNode['loadedFrom'] = { checkpoint: false, tail: 0 }
+  #checkpointedEvents = -1
   readonly #config: SegmenterConfig
   readonly #parts: EngineParts
   #segmenters: Map<string, EntitySegmenter> | null = null
@@ -163,17 +181,52 @@ class EngineNode implements VsdbNode {
     return { events: state.events, digest: stateDigest(state) }
   }
 
+  get #checkpointRoot(): string {
+    return join(this.log.dir, 'projections')
+  }
+
+  /** Loads the views from the checkpoint when it holds up, then folds the log's tail; else replays from zero. */
+  async load(): Promise<void> {
+    const loaded = await loadCheckpoint(this.#checkpointRoot, this.log)
+    if ('rejected' in loaded) {
+      this.views = createViews()
+      this.loadedFrom = { checkpoint: false, tail: await this.refresh(), reason: loaded.rejected }
+    } else {
+      this.views = createViews(loaded.state)
+      this.#checkpointedEvents = loaded.state.events
+      this.loadedFrom = { checkpoint: true, tail: await this.refresh() }
+    }
+  }
+
+  async replay(options: { into?: string } = {}): Promise<{ events: number; digest: string }> {
+    const views = createViews()
+    for await (const stored of eventsAfter(this.log)) views.apply(stored)
+    const state = views.state()
+    if (options.into !== undefined) await writeCheckpoint(options.into, this.log, state)
+    return { events: state.events, digest: stateDigest(state) }
+  }
+
+  async checkpoint(): Promise<void> {
+    const state = this.views.state()
+    await writeCheckpoint(this.#checkpointRoot, this.log, state)
+    this.#checkpointedEvents = state.events
+  }
+
   async close(): Promise<void> {
-    await this.log.close()
+    try {
+      if (this.views.counts().events !== this.#checkpointedEvents) await this.checkpoint()
+    } finally {
+      await this.log.close()
+    }
   }
 }
 
-/** Opens a node: its log, and the views folded from it. */
+/** Opens a node: its log, and the views (from the last checkpoint and the log's tail, or folded from zero). */
 export async function openNode(options: NodeOptions): Promise<VsdbNode> {
   const log = await openLog({ dir: options.dir })
   try {
     const node = new EngineNode(log, createViews(), { ...DEFAULT_SEGMENTER_CONFIG, ...options.segmenter }, options.parts)
-    await node.refresh()
+    await node.load()
     return node
   } catch (err) {
     await log.close()

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { initLog } from '@vsdb/log'
@@ -63,6 +63,53 @@ describe('engine node', () => {
     for await (const stored of eventsAfter(node.log)) replay.apply(stored)
     expect(stateDigest(replay.state())).toBe(live.digest)
     expect(live.events).toBe(1 + 1 + 3) // genesis, one ingest batch of 900 rows, three segments
+    await node.close()
+  })
+
+  it('restarts from a checkpoint plus the log tail, and distrusts a corrupt or stale checkpoint', async () => {
+    const { dir, csv } = await fixture(700)
+    const { csv: more } = await fixture(100, 700)
+    const home = join(dir, 'node')
+    await (await initLog({ dir: home })).close()
+    let node = await openNode({ dir: home, parts: stubParts() })
+    expect(node.loadedFrom).toMatchObject({ checkpoint: false, reason: 'no checkpoint' })
+    await node.ingest([csv], { entity: 'sensor' })
+    const before = node.digest()
+    await node.close()
+
+    node = await openNode({ dir: home, parts: stubParts() })
+    expect(node.loadedFrom).toEqual({ checkpoint: true, tail: 0 })
+    expect(node.digest()).toEqual(before)
+    expect(await node.replay()).toEqual(before)
+    await node.ingest([more], { entity: 'sensor' })
+    const after = node.digest()
+    await node.close()
+
+    // A flipped byte in the checkpoint: refused, and a full replay gives the same state.
+    const root = join(home, 'projections')
+    const current = (await readFile(join(root, 'CURRENT'), 'utf8')).trim()
+    const views = join(root, current, 'views.cbor')
+    const bytes = await readFile(views)
+    bytes[bytes.length >> 1] = (bytes[bytes.length >> 1] as number) ^ 1
+    await writeFile(views, bytes)
+    node = await openNode({ dir: home, parts: stubParts() })
+    expect(node.loadedFrom.checkpoint).toBe(false)
+    expect(node.loadedFrom.reason).toMatch(/does not match its hash/)
+    expect(node.digest()).toEqual(after)
+    await node.close()
+
+    // Another node's checkpoint covers chains this log does not hold: refused.
+    const other = await fixture(300)
+    await (await initLog({ dir: join(other.dir, 'node') })).close()
+    const otherNode = await openNode({ dir: join(other.dir, 'node'), parts: stubParts() })
+    await otherNode.ingest([other.csv])
+    await otherNode.close()
+    await rm(root, { recursive: true })
+    await cp(join(other.dir, 'node', 'projections'), root, { recursive: true })
+    expect((await readdir(root)).includes('CURRENT')).toBe(true)
+    node = await openNode({ dir: home, parts: stubParts() })
+    expect(node.loadedFrom.reason).toMatch(/does not hold/)
+    expect(node.digest()).toEqual(after)
     await node.close()
   })
 })

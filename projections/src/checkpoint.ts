@@ -1,0 +1,116 @@
+import { createHash } from 'node:crypto'
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import * as dagCbor from '@ipld/dag-cbor'
+import type { Log } from '@vsdb/log'
+import { stateDigest } from './digest.ts'
+import type { ViewsState } from './views.ts'
+
+const FORMAT = 1
+const POINTER = 'CURRENT'
+
+export interface CheckpointManifest {
+  format: number
+  /** The log position covered: for each node its last seq folded, and the CID there (to detect a stale log). */
+  position: Record<string, { seq: number; cid: string }>
+  events: number
+  digest: string
+  files: Record<string, string>
+  createdAt: string
+}
+
+/** Extra files a checkpoint carries beside the views (the vector index's files). */
+export type CheckpointFiles = Record<string, Uint8Array>
+
+async function writeSynced(path: string, bytes: Uint8Array | string): Promise<void> {
+  const handle = await open(path, 'w')
+  try {
+    await handle.writeFile(bytes)
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex')
+
+/**
+ * Writes a checkpoint of the views (and any extra files) under `root`: a new directory with every file
+ * fsynced and a manifest of their hashes, then the `CURRENT` pointer swapped by rename, so a crash leaves
+ * either the old checkpoint or the new one, never half of one. Older checkpoints are removed afterwards:
+ * they are derived state, rebuilt from the log at will.
+ */
+export async function writeCheckpoint(root: string, log: Log, state: ViewsState, extra: CheckpointFiles = {}): Promise<CheckpointManifest> {
+  await mkdir(root, { recursive: true })
+  const name = `checkpoint-${Date.now()}-${process.pid}`
+  const dir = join(root, name)
+  await mkdir(dir)
+  const files: CheckpointFiles = { 'views.cbor': dagCbor.encode(state), ...extra }
+  const hashes: Record<string, string> = {}
+  for (const [file, bytes] of Object.entries(files)) {
+    await writeSynced(join(dir, file), bytes)
+    hashes[file] = sha256(bytes)
+  }
+  const position: CheckpointManifest['position'] = {}
+  for (const [node, seq] of Object.entries(state.position)) {
+    const [cid] = await log.cidsAt(node, seq)
+    if (cid !== undefined) position[node] = { seq, cid: cid.toString() }
+  }
+  const manifest: CheckpointManifest = {
+    format: FORMAT,
+    position,
+    events: state.events,
+    digest: stateDigest(state),
+    files: hashes,
+    createdAt: new Date().toISOString(),
+  }
+  await writeSynced(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2))
+  await writeSynced(join(root, `${POINTER}.tmp`), name)
+  await rename(join(root, `${POINTER}.tmp`), join(root, POINTER))
+  for (const entry of await readdir(root)) {
+    if (entry.startsWith('checkpoint-') && entry !== name) await rm(join(root, entry), { recursive: true, force: true })
+  }
+  return manifest
+}
+
+export interface LoadedCheckpoint {
+  manifest: CheckpointManifest
+  state: ViewsState
+  files: CheckpointFiles
+}
+
+/**
+ * Loads the current checkpoint, or says why it cannot be trusted: a missing file, a hash that does not match,
+ * a state whose digest is not the manifest's, or a position the log does not hold (a stale or foreign
+ * checkpoint). The caller then replays the log from zero; a checkpoint is never trusted on its word.
+ */
+export async function loadCheckpoint(root: string, log: Log): Promise<LoadedCheckpoint | { rejected: string }> {
+  let name: string
+  try {
+    name = (await readFile(join(root, POINTER), 'utf8')).trim()
+  } catch {
+    return { rejected: 'no checkpoint' }
+  }
+  try {
+    const dir = join(root, name)
+    const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as CheckpointManifest
+    if (manifest.format !== FORMAT) return { rejected: `checkpoint format ${manifest.format} is not ${FORMAT}` }
+    const files: CheckpointFiles = {}
+    for (const [file, hash] of Object.entries(manifest.files)) {
+      const bytes = await readFile(join(dir, file))
+      if (sha256(bytes) !== hash) return { rejected: `checkpoint file ${file} does not match its hash` }
+      files[file] = bytes
+    }
+    const views = files['views.cbor']
+    if (views === undefined) return { rejected: 'checkpoint has no views' }
+    const state = dagCbor.decode(views) as ViewsState
+    if (stateDigest(state) !== manifest.digest) return { rejected: 'checkpoint state does not match its digest' }
+    for (const [node, { seq, cid }] of Object.entries(manifest.position)) {
+      const held = (await log.cidsAt(node, seq)).map(String)
+      if (!held.includes(cid)) return { rejected: `checkpoint covers ${node} up to seq ${seq}, which this log does not hold` }
+    }
+    return { manifest, state, files }
+  } catch (err) {
+    return { rejected: `checkpoint unreadable: ${(err as Error).message}` }
+  }
+}
