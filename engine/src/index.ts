@@ -1,4 +1,23 @@
 export { type EntitySummary, entitySummaries } from '@vsdb/projections'
-export { type IngestOptions, type IngestProgress, type IngestSummary, ingestFiles, observationBatchBlock } from './ingest.ts'
-export { detectFormat, type Observation, type ObservationFormat, type ObservationSource, readObservations } from './observations/index.ts'
+export { DEFAULT_ALERT_THRESHOLD } from './anomaly/index.ts'
+export { CODECS, LOSSLESS_CODEC, LOSSY_CODEC } from './codec/index.ts'
+export {
+  decodeBatchBlock,
+  type IngestOptions,
+  type IngestProgress,
+  type IngestSummary,
+  ingestFiles,
+  observationBatchBlock,
+} from './ingest.ts'
+export { type EngineParts, type NodeOptions, openNode, type ReadOptions, type VsdbNode } from './node.ts'
+export {
+  detectFormat,
+  type Observation,
+  type ObservationFormat,
+  type ObservationSource,
+  parseTimestamp,
+  readObservations,
+} from './observations/index.ts'
+export { defaultParts } from './parts.ts'
+export { DEFAULT_SEGMENTER_CONFIG, type SegmenterConfig } from './segmenter.ts'
 export { type ClusterStatus, clusterStatus, clusterStatusSchema } from './status.ts'

@@ -3,7 +3,7 @@ import { rename, rm, stat } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { clusterStatus, ingestFiles, type ObservationFormat } from '@vsdb/engine'
+import { clusterStatus, defaultParts, type ObservationFormat, openNode, parseTimestamp, type VsdbNode } from '@vsdb/engine'
 import { auditLog, exportCar, importCar, initLog, type Log, openLog, resolveDataDir, VsdbError } from '@vsdb/log'
 import { printResult } from './output.ts'
 import { createIngestProgress } from './progress.ts'
@@ -11,6 +11,15 @@ import { createIngestProgress } from './progress.ts'
 export interface GlobalOptions {
   dir?: string
   json?: boolean
+}
+
+async function withNode<T>(options: GlobalOptions, run: (node: VsdbNode) => Promise<T>): Promise<T> {
+  const node = await openNode({ dir: resolveDataDir(options.dir), parts: defaultParts() })
+  try {
+    return await run(node)
+  } finally {
+    await node.close()
+  }
 }
 
 async function withLog<T>(options: GlobalOptions, run: (log: Log) => Promise<T>): Promise<T> {
@@ -47,11 +56,11 @@ export async function ingestCommand(
   files: string[],
   options: GlobalOptions & { entity?: string; format?: ObservationFormat },
 ): Promise<void> {
-  await withLog(options, async (log) => {
+  await withNode(options, async (node) => {
     const progress = createIngestProgress(!options.json && process.stderr.isTTY === true)
     const started = performance.now()
     try {
-      const summary = await ingestFiles(log, files, { entity: options.entity, format: options.format, onProgress: progress.update })
+      const summary = await node.ingest(files, { entity: options.entity, format: options.format, onProgress: progress.update })
       progress.stop()
       const seconds = (performance.now() - started) / 1000
       const rate = Math.round(summary.rows / Math.max(seconds, 1e-9))
@@ -59,11 +68,60 @@ export async function ingestCommand(
         options,
         { ok: true, ...summary, seconds, rowsPerSecond: rate },
         () =>
-          `ingested ${summary.rows} observations of ${summary.entities.length} entities (${summary.entities.join(', ')}) from ${summary.files} file(s) as ${summary.events} events in ${seconds.toFixed(2)} s (${rate} rows/s)`,
+          `ingested ${summary.rows} observations of ${summary.entities.length} entities (${summary.entities.join(', ')}) from ${summary.files} file(s): ${summary.events} events, ${summary.segments} segments sealed, in ${seconds.toFixed(2)} s (${rate} rows/s)`,
       )
     } finally {
       progress.stop()
     }
+  })
+}
+
+export async function digestCommand(options: GlobalOptions): Promise<void> {
+  await withNode(options, async (node) => {
+    const { events, digest } = node.digest()
+    printResult(options, { events, digest }, () => `${digest}  (${events} events)`)
+  })
+}
+
+export async function replayCommand(options: GlobalOptions & { into?: string }): Promise<void> {
+  await withNode(options, async (node) => {
+    const started = performance.now()
+    const result = await node.replay({ into: options.into === undefined ? undefined : resolve(options.into) })
+    const seconds = (performance.now() - started) / 1000
+    printResult(
+      options,
+      { ...result, seconds },
+      () => `replayed ${result.events} events in ${seconds.toFixed(2)} s: digest ${result.digest}`,
+    )
+  })
+}
+
+/** --from / --to: epoch milliseconds, or any timestamp the ingest readers accept (ISO 8601, NAB's format). */
+export function parseTime(value: string, field: string): number {
+  const ms = /^-?\d+$/.test(value) ? Number(value) : parseTimestamp(value)
+  if (ms === undefined || !Number.isSafeInteger(ms))
+    throw new VsdbError('INVALID_INPUT', `${field}: cannot read ${JSON.stringify(value)} as a time`, { field })
+  return ms
+}
+
+export async function readCommand(
+  options: GlobalOptions & { entity: string; from?: string; to?: string; format?: 'csv' | 'jsonl' },
+): Promise<void> {
+  const from = options.from === undefined ? undefined : parseTime(options.from, '--from')
+  const to = options.to === undefined ? undefined : parseTime(options.to, '--to')
+  await withNode(options, async (node) => {
+    const rows = await node.read({ entity: options.entity, from, to })
+    const format = options.json ? 'jsonl' : (options.format ?? 'csv')
+    const out: string[] = []
+    if (format === 'csv') {
+      const dim = rows[0]?.vector.length ?? node.views.entity(options.entity)?.dim ?? 1
+      out.push(['timestamp', ...Array.from({ length: dim }, (_, d) => `v${d}`)].join(','))
+      for (const row of rows) out.push([new Date(row.ts).toISOString(), ...row.vector].join(','))
+    } else {
+      for (const row of rows) out.push(JSON.stringify({ entity: row.entity, ts: row.ts, vector: row.vector }))
+    }
+    process.stdout.write(`${out.join('\n')}\n`)
+    if (options.json) process.stdout.write(`${JSON.stringify({ ok: true, entity: options.entity, rows: rows.length })}\n`)
   })
 }
 

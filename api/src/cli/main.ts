@@ -1,5 +1,16 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
-import { auditCommand, exportCommand, type GlobalOptions, importCommand, ingestCommand, initCommand, statusCommand } from './commands.ts'
+import {
+  auditCommand,
+  digestCommand,
+  exportCommand,
+  type GlobalOptions,
+  importCommand,
+  ingestCommand,
+  initCommand,
+  readCommand,
+  replayCommand,
+  statusCommand,
+} from './commands.ts'
 import { printError } from './output.ts'
 
 function positiveText(name: string) {
@@ -39,6 +50,28 @@ function buildProgram(): Command {
     .command('status')
     .description('the /v1/cluster/status object')
     .action((_opts, command: Command) => statusCommand(globals(command)))
+
+  program
+    .command('digest')
+    .description('sha-256 of the live projection state')
+    .action((_opts, command: Command) => digestCommand(globals(command)))
+
+  program
+    .command('replay')
+    .description('rebuild the projections from the log alone; prints {events, digest}')
+    .option('--into <DIR>', 'write the rebuilt projections (a checkpoint) into DIR')
+    .action((_opts, command: Command) => replayCommand(globals(command) as GlobalOptions & { into?: string }))
+
+  program
+    .command('read')
+    .description('decoded observations of an entity (sealed segments within their error bound, then the open one)')
+    .requiredOption('--entity <ID>', 'entity id', positiveText('--entity'))
+    .option('--from <T>', 'from this time (epoch ms or ISO 8601)')
+    .option('--to <T>', 'up to this time (epoch ms or ISO 8601)')
+    .addOption(new Option('--format <FORMAT>', 'output format').choices(['csv', 'jsonl']).default('csv'))
+    .action((_opts, command: Command) =>
+      readCommand(globals(command) as GlobalOptions & { entity: string; from?: string; to?: string; format?: 'csv' | 'jsonl' }),
+    )
 
   program
     .command('audit')

@@ -1,0 +1,39 @@
+import { VsdbError } from '@vsdb/log'
+import { type AnomalyOptions, createAnomalyScorer, createRegimeTracker, segmentFeatures } from './anomaly/index.ts'
+import { codecOf, decodeSegment, encodeSegment, LOSSLESS_CODEC, LOSSY_CODEC } from './codec/index.ts'
+import type { EngineParts } from './node.ts'
+
+/**
+ * The engine's real parts: per entity a streaming anomaly scorer (whose change points seal segments early)
+ * and a regime tracker over segment features; the lossless and error-bounded segment codecs.
+ */
+export function defaultParts(anomaly?: AnomalyOptions): EngineParts {
+  return {
+    forEntity() {
+      const scorer = createAnomalyScorer(anomaly)
+      const regimes = createRegimeTracker()
+      return {
+        observe(ts, vector) {
+          const { score, change } = scorer.observe(ts, vector)
+          return { score, change }
+        },
+        encode(ts, vectors, errorBound) {
+          const bytes =
+            errorBound === null
+              ? encodeSegment({ ts, vectors }, { codec: LOSSLESS_CODEC })
+              : encodeSegment({ ts, vectors }, { codec: LOSSY_CODEC, errorBound })
+          return { codec: errorBound === null ? LOSSLESS_CODEC : LOSSY_CODEC, bytes }
+        },
+        regime(ts, vectors, scores) {
+          return regimes.label(segmentFeatures(ts, vectors, scores))
+        },
+      }
+    },
+    decode(codec, bytes) {
+      const written = codecOf(bytes)
+      if (written !== codec)
+        throw new VsdbError('CORRUPT_BLOCK', `segment data says codec ${written}, its event says ${codec}`, { field: 'codec' })
+      return decodeSegment(bytes)
+    },
+  }
+}
