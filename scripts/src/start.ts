@@ -2,41 +2,41 @@
 import { readdir } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { clusterStatus, entitySummaries, ingestFiles } from '@vsdb/engine'
-import { initLog, isVsdbError, type Log, openLog, resolveDataDir } from '@vsdb/log'
+import { clusterStatus, defaultParts, openNode } from '@vsdb/engine'
+import { initLog, isVsdbError, resolveDataDir } from '@vsdb/log'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const dataDir = join(root, 'data', 'nab')
 
-async function openOrInit(dir: string): Promise<Log> {
+async function initIfNeeded(dir: string): Promise<void> {
   try {
-    return await openLog({ dir })
+    await (await initLog({ dir })).close()
+    console.log(`initialised a node in ${dir}`)
   } catch (err) {
-    if (!isVsdbError(err, 'NOT_INITIALIZED')) throw err
-    console.log(`initialising a node in ${dir}`)
-    return initLog({ dir })
+    if (!isVsdbError(err, 'ALREADY_INITIALIZED')) throw err
   }
 }
 
 async function main(): Promise<void> {
   const dir = resolveDataDir()
-  const log = await openOrInit(dir)
+  await initIfNeeded(dir)
+  const node = await openNode({ dir, parts: defaultParts() })
   try {
-    const held = await entitySummaries(log)
+    const held = new Set(node.views.entities().map((e) => e.entity))
     const files = (await readdir(dataDir)).filter((f) => f.endsWith('.csv')).sort()
     const missing = files.filter((f) => !held.has(basename(f, '.csv'))).map((f) => join(dataDir, f))
     if (missing.length > 0) {
-      const summary = await ingestFiles(log, missing)
+      const summary = await node.ingest(missing)
       console.log(
-        `ingested ${summary.rows} observations of ${summary.entities.length} entities from data/nab (${summary.events} signed events)`,
+        `ingested ${summary.rows} observations of ${summary.entities.length} entities from data/nab: ${summary.events} signed events, ${summary.segments} segments`,
       )
     } else {
       console.log(`the bundled data set is already in ${dir}`)
     }
-    console.log(`node ${log.node} in ${dir}`)
-    console.log(JSON.stringify(await clusterStatus(log), null, 2))
+    console.log(`node ${node.log.node} in ${dir}`)
+    console.log(JSON.stringify(await clusterStatus(node.log), null, 2))
   } finally {
-    await log.close()
+    await node.close()
   }
 }
 
