@@ -2,10 +2,15 @@ import { join } from 'node:path'
 import * as dagCbor from '@ipld/dag-cbor'
 import { type AppendInput, isVsdbError, type Log, openLog, type PayloadOf, VsdbError } from '@vsdb/log'
 import {
+  createSegmentIndex,
   createViews,
   eventsAfter,
   loadCheckpoint,
+  loadSegmentIndex,
   type SegmentFilter,
+  type SegmentFilters,
+  type SegmentHit,
+  type SegmentIndex,
   type SegmentRecord,
   stateDigest,
   type Views,
@@ -34,9 +39,19 @@ export interface ReadOptions {
   to?: number
 }
 
+export interface QueryOptions extends SegmentFilters {
+  /** A query vector, or `like`: the CID of a segment whose centroid is the query (it is left out of the hits). */
+  vector?: number[]
+  like?: string
+  k: number
+}
+
 export interface VsdbNode {
   readonly log: Log
   readonly views: Views
+  readonly index: SegmentIndex
+  /** k nearest segments by centroid, with the filters applied inside the HNSW search. */
+  query(options: QueryOptions): SegmentHit[]
   ingest(files: string[], options?: Omit<IngestOptions, 'stage'>): Promise<IngestSummary>
   /** Folds events appended or imported since the views last looked (e.g. after `importCar`). */
   refresh(): Promise<number>
@@ -56,6 +71,7 @@ export interface VsdbNode {
 class EngineNode implements VsdbNode {
   readonly log: Log
   views: Views
+  index: SegmentIndex = createSegmentIndex()
   loadedFrom: VsdbNode['loadedFrom'] = { checkpoint: false, tail: 0 }
   #checkpointedEvents = -1
   readonly #config: SegmenterConfig
@@ -72,7 +88,8 @@ class EngineNode implements VsdbNode {
   async refresh(): Promise<number> {
     let n = 0
     for await (const stored of eventsAfter(this.log, this.views.position)) {
-      this.views.apply(stored)
+      const segment = this.views.apply(stored)
+      if (segment !== undefined && !this.index.has(segment.cid)) this.index.add(segment)
       n++
     }
     return n
@@ -188,28 +205,64 @@ class EngineNode implements VsdbNode {
   /** Loads the views from the checkpoint when it holds up, then folds the log's tail; else replays from zero. */
   async load(): Promise<void> {
     const loaded = await loadCheckpoint(this.#checkpointRoot, this.log)
-    if ('rejected' in loaded) {
-      this.views = createViews()
-      this.loadedFrom = { checkpoint: false, tail: await this.refresh(), reason: loaded.rejected }
-    } else {
-      this.views = createViews(loaded.state)
-      this.#checkpointedEvents = loaded.state.events
-      this.loadedFrom = { checkpoint: true, tail: await this.refresh() }
+    let reason = 'rejected' in loaded ? loaded.rejected : undefined
+    if (!('rejected' in loaded)) {
+      try {
+        this.index = await loadSegmentIndex(join(loaded.dir, 'index'))
+        if (this.index.size !== loaded.state.segments.length)
+          throw new Error(`the index holds ${this.index.size} segments, the views ${loaded.state.segments.length}`)
+        this.views = createViews(loaded.state)
+        this.#checkpointedEvents = loaded.state.events
+        this.loadedFrom = { checkpoint: true, tail: await this.refresh() }
+        return
+      } catch (err) {
+        reason = `checkpoint index unusable: ${(err as Error).message}`
+      }
     }
+    this.views = createViews()
+    this.index = createSegmentIndex()
+    this.loadedFrom = { checkpoint: false, tail: await this.refresh(), reason }
   }
 
   async replay(options: { into?: string } = {}): Promise<{ events: number; digest: string }> {
     const views = createViews()
-    for await (const stored of eventsAfter(this.log)) views.apply(stored)
+    const index = createSegmentIndex()
+    for await (const stored of eventsAfter(this.log)) {
+      const segment = views.apply(stored)
+      if (segment !== undefined) index.add(segment)
+    }
     const state = views.state()
-    if (options.into !== undefined) await writeCheckpoint(options.into, this.log, state)
+    if (options.into !== undefined) {
+      await writeCheckpoint(options.into, this.log, state, {}, async (dir) => ({
+        'index/': (await index.save(join(dir, 'index'))).manifestSha256,
+      }))
+    }
     return { events: state.events, digest: stateDigest(state) }
   }
 
   async checkpoint(): Promise<void> {
     const state = this.views.state()
-    await writeCheckpoint(this.#checkpointRoot, this.log, state)
+    await writeCheckpoint(this.#checkpointRoot, this.log, state, {}, async (dir) => {
+      const saved = await this.index.save(join(dir, 'index'))
+      return { 'index/': saved.manifestSha256 }
+    })
     this.#checkpointedEvents = state.events
+  }
+
+  query({ vector, like, k, ...filters }: QueryOptions): SegmentHit[] {
+    if ((vector === undefined) === (like === undefined)) {
+      throw new VsdbError('INVALID_INPUT', 'give a query vector or a segment to look like (--vector or --like), not both', {
+        field: 'vector',
+      })
+    }
+    if (filters.entity !== undefined && this.views.entity(filters.entity) === undefined) {
+      throw new VsdbError('NOT_FOUND', `unknown entity ${filters.entity}`, { field: 'entity' })
+    }
+    if (like !== undefined) {
+      if (!this.index.has(like)) throw new VsdbError('NOT_FOUND', `no segment ${like} in the index`, { field: 'like', cid: like })
+      return this.index.searchLike(like, k, filters)
+    }
+    return this.index.search({ vector: vector as number[], k, ...filters })
   }
 
   async close(): Promise<void> {

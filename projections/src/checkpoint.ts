@@ -40,7 +40,14 @@ const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest(
  * either the old checkpoint or the new one, never half of one. Older checkpoints are removed afterwards:
  * they are derived state, rebuilt from the log at will.
  */
-export async function writeCheckpoint(root: string, log: Log, state: ViewsState, extra: CheckpointFiles = {}): Promise<CheckpointManifest> {
+export async function writeCheckpoint(
+  root: string,
+  log: Log,
+  state: ViewsState,
+  extra: CheckpointFiles = {},
+  /** Writes more of the checkpoint into its directory (the vector index) and returns hashes to vouch for. */
+  writeDirs?: (dir: string) => Promise<Record<string, string>>,
+): Promise<CheckpointManifest> {
   await mkdir(root, { recursive: true })
   const name = `checkpoint-${Date.now()}-${process.pid}`
   const dir = join(root, name)
@@ -51,6 +58,7 @@ export async function writeCheckpoint(root: string, log: Log, state: ViewsState,
     await writeSynced(join(dir, file), bytes)
     hashes[file] = sha256(bytes)
   }
+  if (writeDirs !== undefined) Object.assign(hashes, await writeDirs(dir))
   const position: CheckpointManifest['position'] = {}
   for (const [node, seq] of Object.entries(state.position)) {
     const [cid] = await log.cidsAt(node, seq)
@@ -74,6 +82,8 @@ export async function writeCheckpoint(root: string, log: Log, state: ViewsState,
 }
 
 export interface LoadedCheckpoint {
+  /** The checkpoint's directory, for parts that read their own files (the vector index). */
+  dir: string
   manifest: CheckpointManifest
   state: ViewsState
   files: CheckpointFiles
@@ -97,6 +107,7 @@ export async function loadCheckpoint(root: string, log: Log): Promise<LoadedChec
     if (manifest.format !== FORMAT) return { rejected: `checkpoint format ${manifest.format} is not ${FORMAT}` }
     const files: CheckpointFiles = {}
     for (const [file, hash] of Object.entries(manifest.files)) {
+      if (file.endsWith('/')) continue // a directory vouched for by its own manifest (see writeDirs)
       const bytes = await readFile(join(dir, file))
       if (sha256(bytes) !== hash) return { rejected: `checkpoint file ${file} does not match its hash` }
       files[file] = bytes
@@ -109,7 +120,7 @@ export async function loadCheckpoint(root: string, log: Log): Promise<LoadedChec
       const held = (await log.cidsAt(node, seq)).map(String)
       if (!held.includes(cid)) return { rejected: `checkpoint covers ${node} up to seq ${seq}, which this log does not hold` }
     }
-    return { manifest, state, files }
+    return { dir, manifest, state, files }
   } catch (err) {
     return { rejected: `checkpoint unreadable: ${(err as Error).message}` }
   }

@@ -3,6 +3,16 @@ export { stateDigest } from './digest.ts'
 export { type EntitySummary, entityDimensions, entitySummaries } from './entities.ts'
 export { eventsAfter } from './fold.ts'
 export {
+  createSegmentIndex,
+  loadSegmentIndex,
+  MAX_K,
+  type SegmentFilters,
+  type SegmentHit,
+  type SegmentIndex,
+  type SegmentIndexOptions,
+  type SegmentQuery,
+} from './index/index.ts'
+export {
   type AlertRecord,
   createViews,
   type EntityView,

@@ -76,6 +76,67 @@ export async function ingestCommand(
   })
 }
 
+export interface QueryCommandOptions extends GlobalOptions {
+  vector?: string
+  like?: string
+  k: string
+  entity?: string
+  from?: string
+  to?: string
+  minAnomaly?: string
+  regime?: string
+}
+
+function parseNumber(value: string, field: string, check: (n: number) => boolean, what: string): number {
+  const n = Number(value)
+  if (value.trim() === '' || !Number.isFinite(n) || !check(n))
+    throw new VsdbError('INVALID_INPUT', `${field}: ${JSON.stringify(value)} is not ${what}`, { field })
+  return n
+}
+
+function parseVector(value: string): number[] {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(value)
+  } catch {
+    throw new VsdbError('INVALID_INPUT', '--vector: not JSON (expected an array of numbers, e.g. [1.5, 2])', { field: '--vector' })
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0 || !parsed.every((x) => typeof x === 'number' && Number.isFinite(x))) {
+    throw new VsdbError('INVALID_INPUT', '--vector: expected a non-empty JSON array of finite numbers', { field: '--vector' })
+  }
+  return parsed as number[]
+}
+
+export async function queryCommand(options: QueryCommandOptions): Promise<void> {
+  const k = parseNumber(options.k, '-k', (n) => Number.isInteger(n) && n > 0, 'a positive integer')
+  const query = {
+    k,
+    vector: options.vector === undefined ? undefined : parseVector(options.vector),
+    like: options.like,
+    entity: options.entity,
+    from: options.from === undefined ? undefined : parseTime(options.from, '--from'),
+    to: options.to === undefined ? undefined : parseTime(options.to, '--to'),
+    minAnomaly:
+      options.minAnomaly === undefined
+        ? undefined
+        : parseNumber(options.minAnomaly, '--min-anomaly', (n) => n >= 0 && n <= 1, 'a number in [0, 1]'),
+    regime: options.regime,
+  }
+  await withNode(options, async (node) => {
+    const hits = node.query(query)
+    printResult(options, { ok: true, k, hits }, () =>
+      hits.length === 0
+        ? 'no segment matches'
+        : hits
+            .map(
+              (h) =>
+                `${h.distance.toPrecision(4).padStart(10)}  ${h.entity}  ${new Date(h.from).toISOString()} → ${new Date(h.to).toISOString()}  anomaly ${h.anomaly.toFixed(3)}  ${h.regime}  ${h.cid}`,
+            )
+            .join('\n'),
+    )
+  })
+}
+
 export async function digestCommand(options: GlobalOptions): Promise<void> {
   await withNode(options, async (node) => {
     const { events, digest } = node.digest()

@@ -7,6 +7,8 @@ import {
   importCommand,
   ingestCommand,
   initCommand,
+  type QueryCommandOptions,
+  queryCommand,
   readCommand,
   replayCommand,
   statusCommand,
@@ -50,6 +52,19 @@ function buildProgram(): Command {
     .command('status')
     .description('the /v1/cluster/status object')
     .action((_opts, command: Command) => statusCommand(globals(command)))
+
+  program
+    .command('query')
+    .description('k nearest segments by centroid, filtered inside the search')
+    .option('--vector <JSON>', 'query vector, a JSON array of numbers')
+    .option('--like <SEGMENT_CID>', 'use this segment as the query (it is left out of the results)')
+    .option('-k <N>', 'how many segments', '10')
+    .option('--entity <ID>', 'only this entity')
+    .option('--from <T>', 'segments overlapping from this time (epoch ms or ISO 8601)')
+    .option('--to <T>', 'segments overlapping up to this time')
+    .option('--min-anomaly <X>', 'only segments scoring at least X (0..1)')
+    .option('--regime <R>', 'only this regime label')
+    .action((_opts, command: Command) => queryCommand(globals(command) as QueryCommandOptions))
 
   program
     .command('digest')
