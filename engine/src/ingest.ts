@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises'
-import { type AppendInput, encodeBlock, type Log, type PayloadOf, VsdbError } from '@vsdb/log'
+import { type AppendInput, encodeBlock, type Log, type PayloadOf, type StoredEvent, VsdbError } from '@vsdb/log'
 import { entityDimensions } from '@vsdb/projections'
 import type { CID } from 'multiformats/cid'
 import { readObservations } from './observations/index.ts'
@@ -11,6 +11,8 @@ export interface IngestOptions {
    * sealed segments). Called in order, before anything of the ingest is written.
    */
   stage?: (entity: string, rows: Observation[]) => AppendInput[]
+  /** Told the events of each batch once they are durable (the node folds them without reading them back). */
+  onCommitted?: (events: StoredEvent[]) => void
   format?: ObservationFormat
   entity?: string
   now?: number
@@ -140,6 +142,7 @@ export async function ingestFiles(
   const pending: AppendInput[] = []
   const commit = async (): Promise<void> => {
     const events = await log.appendBatch(pending.splice(0))
+    options.onCommitted?.(events)
     summary.events += events.length
     summary.head = events.at(-1)?.cid.toString() ?? summary.head
   }

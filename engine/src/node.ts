@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import * as dagCbor from '@ipld/dag-cbor'
-import { type AppendInput, isVsdbError, type Log, openLog, type PayloadOf, VsdbError } from '@vsdb/log'
+import { type AppendInput, isVsdbError, type Log, openLog, type PayloadOf, type StoredEvent, VsdbError } from '@vsdb/log'
 import {
   createSegmentIndex,
   createViews,
@@ -88,11 +88,15 @@ class EngineNode implements VsdbNode {
   async refresh(): Promise<number> {
     let n = 0
     for await (const stored of eventsAfter(this.log, this.views.position)) {
-      const segment = this.views.apply(stored)
-      if (segment !== undefined && !this.index.has(segment.cid)) this.index.add(segment)
+      this.#fold(stored)
       n++
     }
     return n
+  }
+
+  #fold(stored: StoredEvent): void {
+    const segment = this.views.apply(stored)
+    if (segment !== undefined && !this.index.has(segment.cid)) this.index.add(segment)
   }
 
   /** How far (in arrival order) each entity's observations are sealed in segments this node wrote. */
@@ -149,6 +153,8 @@ class EngineNode implements VsdbNode {
   async ingest(files: string[], options: Omit<IngestOptions, 'stage'> = {}): Promise<IngestSummary> {
     const { segmenters, catchUp } = await this.#segmentersReady()
     if (catchUp.length > 0) await this.log.appendBatch(catchUp)
+    // Fold everything up to our head now: the ingest's own events are folded as they commit, after it.
+    await this.refresh()
     const dims = new Map(this.views.entities().map((e) => [e.entity, e.dim]))
     const stage = (entity: string, rows: Observation[]): AppendInput[] => {
       const segmenter = this.#segmenter(segmenters, entity, (rows[0] as Observation).vector.length)
@@ -157,7 +163,11 @@ class EngineNode implements VsdbNode {
       return sealed.map((s) => ({ type: 'segment' as const, payload: s.payload, blocks: [s.block] }))
     }
     try {
-      return await ingestFiles(this.log, files, { ...options, stage }, dims)
+      const onCommitted = (events: StoredEvent[]) => {
+        // Our own events in chain order, each exactly once: the views' position moves past them.
+        for (const stored of events) this.#fold(stored)
+      }
+      return await ingestFiles(this.log, files, { ...options, stage, onCommitted }, dims)
     } catch (err) {
       // The segmenters may have seen rows that were never written: rebuild them from the log next time.
       this.#segmenters = null

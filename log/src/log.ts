@@ -5,7 +5,7 @@ import { ClassicLevel } from 'classic-level'
 import type { Helia } from 'helia'
 import type { CID } from 'multiformats/cid'
 import { CID as CIDClass } from 'multiformats/cid'
-import { pinnedBlockKey, pinRecords, startArchive } from './archive.ts'
+import { pinnedBlockKey, pinRecords } from './pins.ts'
 import type { SignedDraft } from './assemble.ts'
 import { type ChainSigner, createChainSigner } from './chain-signer.ts'
 import { type Block, decodeEvent, type SignedEvent, validatePayload } from './codec.ts'
@@ -100,8 +100,11 @@ export interface Log {
   /** This node's PeerId: the `node` of every event it appends. */
   readonly node: string
   readonly blockstore: LevelBlockstore
-  /** Helia over the same blocks: the node's IPFS archive. */
-  readonly helia: Helia
+  /**
+   * Helia over the same blocks: the node's IPFS archive, started on first use (loading Helia costs ~90 MB
+   * and most commands never need it: pins are written with the blocks).
+   */
+  helia(): Promise<Helia>
   head(): Head | null
   heads(): Promise<Head[]>
   append<T extends EventType>(input: AppendInput<T>): Promise<StoredEvent<T>>
@@ -128,7 +131,7 @@ class LevelLog implements Log {
   config: NodeConfig
   readonly node: string
   readonly blockstore: LevelBlockstore
-  helia!: Helia
+  #heliaNode: Promise<Helia> | null = null
   readonly #db: ClassicLevel<string, Uint8Array>
   readonly #blocks: BlockSublevel
   readonly #seq
@@ -168,7 +171,6 @@ class LevelLog implements Log {
       this.#head = head
       this.#durableHead = head
     }
-    this.helia = await startArchive(this.blockstore, this.#helia)
   }
 
   async #lastOf(node: string): Promise<Head | null> {
@@ -367,6 +369,11 @@ class LevelLog implements Log {
     })
   }
 
+  helia(): Promise<Helia> {
+    this.#heliaNode ??= import('./archive.ts').then(({ startArchive }) => startArchive(this.blockstore, this.#helia))
+    return this.#heliaNode
+  }
+
   async getBlock(cid: CID): Promise<Uint8Array> {
     const bytes = await this.blockstore.getVerified(cid)
     if (bytes === undefined) throw new VsdbError('NOT_FOUND', `block ${cid} is not held here`, { cid: cid.toString() })
@@ -426,7 +433,7 @@ class LevelLog implements Log {
     while (this.#draining) await new Promise((r) => setTimeout(r, 1))
     this.#closed = true
     await this.#chain.close()
-    await this.helia.stop()
+    if (this.#heliaNode !== null) await (await this.#heliaNode).stop()
     await this.#db.close()
     await rm(this.paths.owner, { force: true })
   }

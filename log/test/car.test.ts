@@ -58,7 +58,7 @@ describe('CAR export and import', () => {
       (await collect(a.chain(a.node))).map((e) => e.cid.toString()),
     )
     expect(Buffer.from(await b.getBlock(block.cid)).equals(block.bytes)).toBe(true)
-    expect(await b.helia.pins.isPinned(block.cid)).toBe(true)
+    expect(await (await b.helia()).pins.isPinned(block.cid)).toBe(true)
     const before = await fingerprint(b)
     expect(await importCar(b, fromBytes(car))).toMatchObject({ newEvents: 0, newBlocks: 0 })
     expect(await fingerprint(b)).toBe(before)

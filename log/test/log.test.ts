@@ -87,7 +87,7 @@ describe('log', () => {
       payload: { entity: 'e', count: 3, dim: 1, from: 1, to: 3, batch: block.cid },
       blocks: [block],
     })
-    const { helia } = log
+    const helia = await log.helia()
     expect(await helia.pins.isPinned(stored.cid)).toBe(true)
     expect(await helia.pins.isPinned(block.cid)).toBe(true)
     expect(await helia.pins.isPinned(CID.parse(log.config.genesis))).toBe(true)
