@@ -6,10 +6,12 @@ export {
   createSegmentIndex,
   loadSegmentIndex,
   MAX_K,
+  type SearchPlan,
   type SegmentFilters,
   type SegmentHit,
   type SegmentIndex,
   type SegmentIndexOptions,
+  type SegmentInput,
   type SegmentQuery,
 } from './index/index.ts'
 export {
