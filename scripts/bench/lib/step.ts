@@ -1,0 +1,103 @@
+/**
+ * Runs one step of the ingest and replay benches in a child process (see ingest-child.ts) and returns what it
+ * measured. `profileDir` adds `--cpu-prof` to the child, so a slow step can be looked at in a profile.
+ */
+import { execFileSync, spawn } from 'node:child_process'
+import { readdir, stat } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export type StepName = 'vsdb-ingest' | 'level-csv' | 'level-preparsed' | 'vsdb-open' | 'vsdb-open-fresh' | 'vsdb-replay'
+
+export interface StepInput {
+  step: StepName
+  dir: string
+  files?: string[]
+}
+
+export interface StepResult {
+  step: StepName
+  /** Wall-clock seconds of the measured part (see ingest-child.ts for what each step measures). */
+  seconds: number
+  /** CPU seconds of the whole child process (every thread) over the measured part. */
+  cpuSeconds: number
+  rows?: number
+  events?: number
+  segments?: number
+  digest?: string
+  /** The live node's digest beside a replay's. */
+  live?: string
+  loadedFrom?: { checkpoint: boolean; tail: number; reason?: string }
+  phases?: Record<string, number>
+  /** Peak resident set of the child over its whole life (VmHWM), MiB. */
+  peakRssMB: number
+  /** RSS when the step ended: anonymous memory and file-backed pages (binary, mmapped Level tables), MiB. */
+  endRssMB?: { anon: number; file: number }
+  /** RSS once the child's modules were loaded, before the step: the floor any step pays. */
+  floorRssMB: number
+  processSeconds: number
+}
+
+const CHILD = fileURLToPath(new URL('./ingest-child.ts', import.meta.url))
+
+export async function runStep(input: StepInput, options: { profileDir?: string } = {}): Promise<StepResult> {
+  const flags =
+    options.profileDir === undefined
+      ? []
+      : ['--cpu-prof', '--cpu-prof-dir', options.profileDir, `--cpu-prof-name=${input.step}-${Date.now()}.cpuprofile`]
+  const child = spawn(process.execPath, [...flags, CHILD, JSON.stringify(input)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let stdout = ''
+  child.stdout.setEncoding('utf8')
+  child.stdout.on('data', (chunk: string) => {
+    stdout += chunk
+  })
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject)
+    child.once('close', (c) => resolve(c))
+  })
+  const last = stdout.trim().split('\n').at(-1) ?? ''
+  if (code !== 0) throw new Error(`bench step ${input.step} exited with ${code}: ${last.slice(0, 500)}`)
+  try {
+    return JSON.parse(last) as StepResult
+  } catch {
+    throw new Error(`bench step ${input.step} printed no result: ${stdout.slice(-500)}`)
+  }
+}
+
+/** Bytes of every file under a directory. */
+export async function dirBytes(dir: string): Promise<number> {
+  let total = 0
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) total += (await stat(join(entry.parentPath, entry.name))).size
+  }
+  return total
+}
+
+/** `--quick` and `--profile DIR`, the flags the ingest and replay benches take; anything else is an error. */
+export function parseBenchArgs(bench: string, args: string[]): { quick: boolean; profileDir?: string } {
+  let quick = false
+  let profileDir: string | undefined
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string
+    if (arg === '--quick') quick = true
+    else if (arg === '--profile' && args[i + 1] !== undefined) profileDir = resolve(args[++i] as string)
+    else throw new Error(`unknown argument ${arg}; usage: npm run bench -- ${bench} [--quick] [--profile DIR]`)
+  }
+  return { quick, ...(profileDir === undefined ? {} : { profileDir }) }
+}
+
+/** The commit measured, and the files of the measured packages that differ from it (work in progress). */
+export function revision(): { commit: string; modified: string[] } {
+  const root = fileURLToPath(new URL('../../../', import.meta.url))
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8' })
+  try {
+    // Porcelain lines are `XY path`: two status letters (either may be a space), a space, the path.
+    const modified = git('status', '--porcelain', '--', 'log', 'projections', 'engine')
+      .split('\n')
+      .filter((l) => l.length > 3)
+      .map((l) => l.slice(3))
+    return { commit: git('rev-parse', '--short', 'HEAD').trim(), modified }
+  } catch {
+    return { commit: 'unknown', modified: [] }
+  }
+}
