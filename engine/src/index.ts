@@ -1,6 +1,24 @@
 export { type EntitySummary, entitySummaries } from '@vsdb/projections'
-export { DEFAULT_ALERT_THRESHOLD } from './anomaly/index.ts'
-export { CODECS, LOSSLESS_CODEC, LOSSY_CODEC } from './codec/index.ts'
+export {
+  type AnomalyOptions,
+  type AnomalyScorer,
+  createAnomalyScorer,
+  createRegimeTracker,
+  DEFAULT_ALERT_THRESHOLD,
+  DEFAULT_ANOMALY_OPTIONS,
+  restoreAnomalyScorer,
+  segmentFeatures,
+} from './anomaly/index.ts'
+export {
+  CODECS,
+  codecOf,
+  decodeSegment,
+  type EncodeOptions,
+  encodeSegment,
+  LOSSLESS_CODEC,
+  LOSSY_CODEC,
+  type SegmentObservations,
+} from './codec/index.ts'
 export {
   decodeBatchBlock,
   type IngestOptions,

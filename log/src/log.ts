@@ -5,7 +5,6 @@ import { ClassicLevel } from 'classic-level'
 import type { Helia } from 'helia'
 import type { CID } from 'multiformats/cid'
 import { CID as CIDClass } from 'multiformats/cid'
-import { pinnedBlockKey, pinRecords } from './pins.ts'
 import type { SignedDraft } from './assemble.ts'
 import { type ChainSigner, createChainSigner } from './chain-signer.ts'
 import { type Block, decodeEvent, type SignedEvent, validatePayload } from './codec.ts'
@@ -13,6 +12,7 @@ import { DATA_FORMAT, type DataDirPaths, dataDirPaths, type NodeConfig, readConf
 import { isVsdbError, VsdbError } from './errors.ts'
 import { generateSigner, readKeyFile, type Signer, writeKeyFile } from './keys.ts'
 import { type BlockSublevel, blockKey, LevelBlockstore } from './level-blockstore.ts'
+import { pinnedBlockKey, pinRecords } from './pins.ts'
 import type { EventType, PayloadOf } from './schema.ts'
 
 export interface StoredEvent<T extends EventType = EventType> {

@@ -2,11 +2,11 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { base36 } from 'multiformats/bases/base36'
 import { CID } from 'multiformats/cid'
 import { describe, expect, it } from 'vitest'
-import { fastBase36 } from '../src/pins.ts'
 import { assembleUnsigned, signDrafts } from '../src/assemble.ts'
 import { createChainSigner } from '../src/chain-signer.ts'
 import { cidFor, decodeEvent, encodeBlock, encodeUnsigned, signEvent, spliceSignature } from '../src/codec.ts'
 import { generateSigner, verifySignature } from '../src/keys.ts'
+import { fastBase36 } from '../src/pins.ts'
 
 describe('event encoding', () => {
   it('splicing the signature gives the same bytes as encoding the signed map', async () => {

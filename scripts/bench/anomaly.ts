@@ -15,9 +15,9 @@ import {
   createAnomalyScorer,
   DEFAULT_ALERT_THRESHOLD,
   DEFAULT_ANOMALY_OPTIONS,
+  parseTimestamp,
   restoreAnomalyScorer,
-} from '../../engine/src/anomaly/index.ts'
-import { parseTimestamp } from '../../engine/src/observations/index.ts'
+} from '@vsdb/engine'
 import {
   addTally,
   bestThreshold,

@@ -6,18 +6,16 @@
  * a correction in units in the last place (float-bits.ts), almost always ±1 or ±2, so one stray value no
  * longer forces the whole block to 15 digits.
  */
+import { POW10, pow2 } from './exact-math.ts'
 import { addUlps, ulpDistance } from './float-bits.ts'
 
 /** Exponents tried: 10^k is exact in float64 up to k = 22. */
 export const MIN_EXPONENT = -22
 export const MAX_EXPONENT = 22
 /** Scaled integers stay below this, so residuals of a second-order predictor stay below 2^53. */
-export const MAX_SCALED = 2 ** 50
+export const MAX_SCALED = pow2(50)
 /** No exact exponent found. */
 const NONE = 99
-
-const POW10: number[] = []
-for (let k = 0; k <= 22; k++) POW10.push(10 ** k)
 
 /** The float a scaled integer stands for. */
 export function unscale(m: number, k: number): number {
@@ -28,13 +26,27 @@ export function scale(x: number, k: number): number {
   return (k >= 0 ? Math.round(x * POW10[k]!) : Math.round(x / POW10[-k]!)) + 0 // + 0 turns -0 into 0
 }
 
-/** The least k ≥ 0 at which x is exactly a k-digit decimal (NONE if none up to 22 within MAX_SCALED). */
-export function digitsOf(x: number): number {
-  for (let k = 0; k <= MAX_EXPONENT; k++) {
-    const p = POW10[k]!
-    const m = Math.round(x * p)
+function exactAt(x: number, k: number): boolean {
+  const p = POW10[k]!
+  const m = Math.round(x * p)
+  return m <= MAX_SCALED && m >= -MAX_SCALED && m / p === x
+}
+
+/**
+ * The least k ≥ 0 at which x is exactly a k-digit decimal (NONE if none up to 22 within MAX_SCALED).
+ * Exactness only grows with k, so the search starts at `hint` (the previous value's answer, usually right)
+ * and walks down or up from there.
+ */
+export function digitsOf(x: number, hint = 0): number {
+  let k = hint
+  if (exactAt(x, k)) {
+    while (k > 0 && exactAt(x, k - 1)) k--
+    return k
+  }
+  for (k++; k <= MAX_EXPONENT; k++) {
+    const m = Math.round(x * POW10[k]!)
     if (m > MAX_SCALED || m < -MAX_SCALED) return NONE
-    if (m / p === x) return k
+    if (m / POW10[k]! === x) return k
   }
   return NONE
 }
@@ -89,9 +101,11 @@ export function restore(m: number, k: number, c: number): number {
 export function candidateExponents(column: ArrayLike<number>): number[] {
   const counts = new Map<number, number>()
   let maxAbs = 0
+  let hint = 0
   for (let i = 0; i < column.length; i++) {
     const x = column[i]!
-    const k = digitsOf(x)
+    const k = digitsOf(x, hint)
+    if (k !== NONE) hint = k
     counts.set(k, (counts.get(k) ?? 0) + 1)
     const a = Math.abs(x)
     if (a > maxAbs) maxAbs = a
@@ -116,4 +130,15 @@ export function candidateExponents(column: ArrayLike<number>): number[] {
     if (fit >= MIN_EXPONENT) ks.push(Math.min(MAX_EXPONENT, Math.max(MIN_EXPONENT, fit)))
   }
   return ks
+}
+
+/** The decimal resolution 10^-k of the first values of a column (0 when they are not short decimals). */
+export function sampleResolution(column: ArrayLike<number>, count = 16): number {
+  let k = 0
+  for (let i = 0; i < column.length && i < count; i++) {
+    const d = digitsOf(column[i]!)
+    if (d === NONE) return 0
+    if (d > k) k = d
+  }
+  return 1 / POW10[k]!
 }

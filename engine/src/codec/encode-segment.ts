@@ -1,38 +1,44 @@
 /**
  * encodeSegment: observations → one self-describing block (format.ts). Per dimension it prices the ways to
- * store the column on scratch copies of the adaptive contexts and writes the cheapest:
+ * store the column against the adaptive contexts as they stand and writes the cheapest:
  *   lossy codec   quantised indices (step ≤ 2e) — or the lossless forms when e = 0, when the bound is below the
  *                 values' float resolution, or when storing exactly happens to be cheaper;
  *   lossless      scaled decimals at each candidate exponent (with ulp corrections), or XOR floats.
  */
-import { candidateExponents, type Scaled, scaleColumn } from './decimal.ts'
-import { tagOf, DEFAULT_COUNT, SENTINEL } from './format.ts'
-import { chooseIntColumn, encodeIntColumn } from './int-column.ts'
-import { IntStream } from './int-coder.ts'
-import { type Models, newModels } from './models.ts'
-import type { Predictor } from './predict.ts'
-import { putStep, quantizeColumn, type Step, stepBits, stepFor } from './quantize.ts'
+import { candidateExponents, type Scaled, sampleResolution, scaleColumn } from './decimal.ts'
+import { quickBits } from './entropy.ts'
+import { DEFAULT_COUNT, SENTINEL, tagOf } from './format.ts'
+import { ALPHAS, IntStream, priceResiduals } from './int-coder.ts'
+import { type ColumnCoding, chooseIntColumn, encodeIntColumn, priceIntColumn } from './int-column.ts'
+import { resetIntProbs } from './int-prior.ts'
+import { encoderContexts, type Models } from './models.ts'
+import { median } from './predict.ts'
+import { OFFSET_BITS, OFFSETS, putStep, quantizeColumn, type Step, stepBits, stepFor } from './quantize.ts'
 import { type BitSink, CostMeter, copyProbs, RangeEncoder } from './range-coder.ts'
 import { encodeTimestamps } from './timestamps.ts'
 import type { EncodeOptions, SegmentObservations } from './types.ts'
-import { putSmall, putWide, zigzag } from './universal.ts'
+import { putSmall, putWide, smallBits, zigzag } from './universal.ts'
 import { checkInput } from './validate.ts'
 import { encodeXor } from './xor-floats.ts'
 
+/** Decimal exponents priced per column, most covering first. */
+const MAX_EXPONENT_TRIALS = 4
 /** Above this many bits per value a decimal column is also priced as XOR floats. */
-const XOR_TRIAL_BITS = 20
-/** Above this many bits per value a quantised column is also priced lossless. */
+const XOR_TRIAL_BITS = 40
+/** A quantised column is also priced lossless above this many bits per value … */
 const EXACT_TRIAL_BITS = 3
+/** … when its values are decimals with a resolution at least this fraction of the step. */
+const EXACT_TRIAL_RESOLUTION = 8
 
 /** How one dimension will be written. */
 type Plan =
-  | { kind: 'quantised'; step: Step; q: Float64Array; predictor: Predictor; bits: number }
-  | { kind: 'decimal'; scaled: Scaled; predictor: Predictor; bits: number }
+  | { kind: 'quantised'; step: Step; offset: number; q: Float64Array; coding: ColumnCoding; bits: number }
+  | { kind: 'decimal'; scaled: Scaled; coding: ColumnCoding; bits: number }
   | { kind: 'xor'; bits: number }
 
 export function encodeSegment(obs: SegmentObservations, options: EncodeOptions): Uint8Array {
   const { n, dim, bounds } = checkInput(obs, options)
-  const models = newModels()
+  const models = encoderContexts()
   const out = new RangeEncoder(64 + n * dim)
   if (n === DEFAULT_COUNT) out.direct(1, 1)
   else {
@@ -40,24 +46,42 @@ export function encodeSegment(obs: SegmentObservations, options: EncodeOptions):
     putWide(out, n)
   }
   putSmall(out, dim - 1)
-  encodeTimestamps(out, models.ts, models.scratch.ts, obs.ts)
+  encodeTimestamps(out, models.ts, obs.ts)
   const column = new Float64Array(n)
   const r = new Float64Array(n)
   for (let d = 0; d < dim; d++) {
     for (let i = 0; i < n; i++) column[i] = obs.vectors[i]![d]!
     const plan = bounds === null ? planExact(models, column, r) : planLossy(models, column, bounds[d]!, r)
+    if (d === 0) {
+      // The value contexts' prior, for the whole block: the one the first dimension's plan codes cheaper in.
+      const family = priorFamily(models, plan, r)
+      out.direct(family, 1)
+      if (family !== 0) resetIntProbs(models.val, family)
+    }
     if (bounds !== null) out.direct(plan.kind === 'quantised' ? 1 : 0, 1)
-    if (process.env.CDBG) console.log("plan", plan.kind, "predictor" in plan ? plan.predictor : "", "scaled" in plan ? plan.scaled.k : "", plan.bits)
     write(out, models, column, plan, r)
   }
   out.direct(SENTINEL, 8)
-  return out.finish(Uint8Array.of(tagOf(options.codec)))
+  const { bytes, pad } = out.finish(1)
+  bytes[0] = tagOf(options.codec, pad)
+  return bytes
+}
+
+function priorFamily(models: Models, plan: Plan, r: Float64Array): number {
+  if (plan.kind === 'xor') return 0
+  const v = plan.kind === 'quantised' ? plan.q : plan.scaled.m
+  // The value contexts are still at prior 0 here (dimension 0); pricing leaves them so.
+  const heavy = priceIntColumn(models.val, v, plan.coding, r)
+  resetIntProbs(models.scratch.val, 1)
+  const light = priceIntColumn(models.scratch.val, v, plan.coding, r)
+  return light < heavy ? 1 : 0
 }
 
 function write(sink: BitSink, models: Models, column: Float64Array, plan: Plan, r: Float64Array): void {
   if (plan.kind === 'quantised') {
     putStep(sink, plan.step)
-    encodeIntColumn(sink, models.val, plan.q, plan.predictor, r)
+    sink.direct(plan.offset, OFFSET_BITS)
+    encodeIntColumn(sink, models.val, plan.q, plan.coding, r)
     return
   }
   sink.direct(plan.kind === 'xor' ? 1 : 0, 1)
@@ -67,7 +91,7 @@ function write(sink: BitSink, models: Models, column: Float64Array, plan: Plan, 
   }
   const { k, m, c, corrected } = plan.scaled
   putSmall(sink, zigzag(k))
-  encodeIntColumn(sink, models.val, m, plan.predictor, r)
+  encodeIntColumn(sink, models.val, m, plan.coding, r)
   sink.direct(corrected ? 1 : 0, 1)
   if (corrected) {
     const stream = new IntStream(0)
@@ -78,11 +102,29 @@ function write(sink: BitSink, models: Models, column: Float64Array, plan: Plan, 
 function planLossy(models: Models, column: Float64Array, e: number, r: Float64Array): Plan {
   const step = e > 0 ? stepFor(e) : null
   if (step !== null) {
-    const q = new Float64Array(column.length)
-    if (quantizeColumn(column, e, step.step, q)) {
-      const { predictor, bits } = chooseIntColumn(models.val, models.scratch.val, q, r)
-      const plan: Plan = { kind: 'quantised', step, q, predictor, bits: bits + stepBits(step) }
-      if (bits <= EXACT_TRIAL_BITS * column.length) return plan
+    const n = column.length
+    // The grid shift whose indices have the least order-0 entropy (as deltas or around the median).
+    let q: Float64Array | null = null
+    let offset = 0
+    let least = Number.POSITIVE_INFINITY
+    const trial = new Float64Array(n)
+    // Quantising is monotone: the median's index is the indices' median (near enough for an estimate).
+    const middle = median(column)
+    for (let shift = 0; shift < OFFSETS; shift++) {
+      if (!quantizeColumn(column, e, step.step, shift, trial)) continue
+      const h = quickBits(trial, r, Math.round(middle / step.step - shift / OFFSETS))
+      if (h < least) {
+        least = h
+        offset = shift
+        if (q === null) q = Float64Array.from(trial)
+        else q.set(trial)
+      }
+    }
+    if (q !== null) {
+      const { bits, ...coding } = chooseIntColumn(models.val, q, r)
+      const plan: Plan = { kind: 'quantised', step, offset, q, coding, bits: bits + stepBits(step) + OFFSET_BITS }
+      // Storing exactly can only win when the values sit on a lattice about as coarse as the step.
+      if (bits <= EXACT_TRIAL_BITS * n || sampleResolution(column) * EXACT_TRIAL_RESOLUTION < step.step) return plan
       const exact = planExact(models, column, r)
       return exact.bits < plan.bits ? exact : plan
     }
@@ -93,13 +135,17 @@ function planLossy(models: Models, column: Float64Array, e: number, r: Float64Ar
 function planExact(models: Models, column: Float64Array, r: Float64Array): Plan {
   const n = column.length
   let best: Plan | null = null
-  for (const k of candidateExponents(column).slice(0, 4)) {
+  // The predictor and activity speed are chosen on the first exponent that works, then kept while the others
+  // are priced: scaling by 10 changes a column's size, hardly its shape.
+  let first: ColumnCoding | undefined
+  for (const k of candidateExponents(column).slice(0, MAX_EXPONENT_TRIALS)) {
     const scaled = scaleColumn(column, k, new Float64Array(n), new Float64Array(n))
     if (scaled === null) continue
-    const { predictor, bits } = chooseIntColumn(models.val, models.scratch.val, scaled.m, r)
-    let total = bits + 1
+    const { bits, ...coding } = chooseIntColumn(models.val, scaled.m, r, { only: first?.predictor, speed: first?.speed, thorough: false })
+    first ??= coding
+    let total = bits + 1 + smallBits(zigzag(k))
     if (scaled.corrected) total += correctionBits(models, scaled.c)
-    if (best === null || total < best.bits) best = { kind: 'decimal', scaled, predictor, bits: total }
+    if (best === null || total < best.bits) best = { kind: 'decimal', scaled, coding, bits: total }
   }
   if (best === null || best.bits > XOR_TRIAL_BITS * n) {
     copyProbs(models.scratch.xor, models.xor)
@@ -111,9 +157,5 @@ function planExact(models: Models, column: Float64Array, r: Float64Array): Plan 
 }
 
 function correctionBits(models: Models, c: Float64Array): number {
-  copyProbs(models.scratch.corr, models.corr)
-  const meter = new CostMeter()
-  const stream = new IntStream(0)
-  for (let i = 0; i < c.length; i++) stream.encode(meter, models.scratch.corr, c[i]!)
-  return meter.bits
+  return priceResiduals(models.corr, c, 0, c.length, 0, ALPHAS[0])
 }

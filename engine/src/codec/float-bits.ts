@@ -4,6 +4,8 @@
  * from a decimal is stored as "that decimal, one step down".
  */
 
+import { pow2 } from './exact-math.ts'
+
 const F64 = new Float64Array(1)
 const U32 = new Uint32Array(F64.buffer)
 /** Index of the high word in U32: 1 on little-endian machines. */
@@ -13,7 +15,7 @@ const TWO32 = 0x100000000
 const MAG = 0x7fffffff
 const SIGN = 0x80000000
 /** Distances beyond this are "not near": the caller uses another representation. */
-export const MAX_ULPS = 2 ** 50
+export const MAX_ULPS = pow2(50)
 
 export function hiWord(x: number): number {
   F64[0] = x

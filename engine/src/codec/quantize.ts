@@ -7,6 +7,7 @@
  */
 import { MAX_SCALED } from './decimal.ts'
 import { corrupt } from './errors.ts'
+import { pow2 } from './exact-math.ts'
 import type { BitSink, RangeDecoder } from './range-coder.ts'
 import { getSmall, putSmall, unzigzag, zigzag } from './universal.ts'
 
@@ -23,17 +24,17 @@ export interface Step {
 }
 
 function stepOf(top: number, mantissa: number): number {
-  return (256 + mantissa) * 2 ** (top - MANTISSA_BITS)
+  return (256 + mantissa) * pow2(top - MANTISSA_BITS)
 }
 
 /** The step for bound e (> 0), or null when e is too small to quantise with. */
 export function stepFor(e: number): Step | null {
   const target = Math.min(2 * e, Number.MAX_VALUE)
-  if (!(target >= 2 ** MIN_TOP)) return null
+  if (!(target >= pow2(MIN_TOP))) return null
   let top = Math.floor(Math.log2(target))
-  if (2 ** top > target) top--
-  else if (2 ** (top + 1) <= target) top++
-  const mantissa = Math.min(255, Math.max(0, Math.floor(target / 2 ** (top - MANTISSA_BITS)) - 256))
+  if (pow2(top) > target) top--
+  else if (pow2(top + 1) <= target) top++
+  const mantissa = Math.min(255, Math.max(0, Math.floor(target / pow2(top - MANTISSA_BITS)) - 256))
   return { top, mantissa, step: stepOf(top, mantissa) }
 }
 
@@ -43,7 +44,7 @@ export function putStep(sink: BitSink, step: Step): void {
 }
 
 export function getStep(src: RangeDecoder): number {
-  const top = unzigzag(getSmall(src, 2 * -MIN_TOP))
+  const top = unzigzag(getSmall(src, 2 * Math.max(MAX_TOP, -MIN_TOP)))
   if (top < MIN_TOP || top > MAX_TOP) corrupt(`a quantisation step of 2^${top}`)
   const step = stepOf(top, src.direct(MANTISSA_BITS))
   if (!Number.isFinite(step)) corrupt('an infinite quantisation step')
@@ -55,15 +56,28 @@ export function stepBits(step: Step): number {
   return 2 * Math.floor(Math.log2(zigzag(step.top) + 1)) + 1 + MANTISSA_BITS
 }
 
+/**
+ * The grid may be shifted by offset/8 of a step (0 ≤ offset < 8): x̂ = (8q + offset) · (s/8), one exact scaling
+ * and one rounded product, the same in the encoder and the decoder. Integer-valued series gain most: the shift
+ * that centres their common values in a bin stops them flickering between two indices.
+ */
+export const OFFSETS = 8
+export const OFFSET_BITS = 3
+
+export function reconstructValue(q: number, offset: number, step: number): number {
+  return (OFFSETS * q + offset) * (step / OFFSETS)
+}
+
 /** q[i] for each value, or false when some value cannot meet the bound on this grid. */
-export function quantizeColumn(column: ArrayLike<number>, e: number, step: number, q: Float64Array): boolean {
+export function quantizeColumn(column: ArrayLike<number>, e: number, step: number, offset: number, q: Float64Array): boolean {
+  const shift = offset / OFFSETS
   for (let i = 0; i < column.length; i++) {
     const x = column[i]!
-    let qi = Math.round(x / step) + 0
+    let qi = Math.round(x / step - shift) + 0
     if (!(qi <= MAX_SCALED && qi >= -MAX_SCALED)) return false
-    if (!(Math.abs(x - qi * step) <= e)) {
-      if (Math.abs(x - (qi - 1) * step) <= e) qi -= 1
-      else if (Math.abs(x - (qi + 1) * step) <= e) qi += 1
+    if (!(Math.abs(x - reconstructValue(qi, offset, step)) <= e)) {
+      if (Math.abs(x - reconstructValue(qi - 1, offset, step)) <= e) qi -= 1
+      else if (Math.abs(x - reconstructValue(qi + 1, offset, step)) <= e) qi += 1
       else return false
     }
     q[i] = qi

@@ -4,21 +4,24 @@
  * runs the same models without writing, so an encoder can price alternatives before it commits to one.
  *
  * Termination is minimal: the encoder ends on the value of the final interval with the most trailing zero
- * bits and drops up to four trailing zero bytes; the decoder reads zeros past the end, at most four of them.
+ * bits and drops its trailing zero bytes (at most four); the caller records how many (the block's tag byte
+ * does), and the decoder reads exactly that many zeros past the end, so a truncated or extended stream is
+ * caught by its length alone.
  *
  * Probabilities are 16-bit estimates of P(bit = 1) used at 12-bit precision. Each one carries a count: it
  * moves by 1/(count + 1.5) of the error, so a fresh context learns about as fast as a Krichevsky–Trofimov
  * estimator, and settles at 1/(LIMIT + 1.5) so it keeps tracking local statistics.
  */
 import { corrupt } from './errors.ts'
+import { pow2 } from './exact-math.ts'
 
 const TOP = 0x1000000 // 2^24: renormalise below this
 const TWO32 = 0x100000000
 const PROB_BITS = 12
 const PROB_ONE = 1 << PROB_BITS
 /** Where the adaptation rate stops slowing down. */
-export const COUNT_LIMIT = Number(process.env.CL ?? 30)
-/** Zeros the decoder may read past the end: the flush drops at most this many. */
+export const COUNT_LIMIT = 30
+/** Zeros the flush drops at most, and the decoder may then read past the end. */
 export const MAX_PAD = 4
 
 /** RATE[c] = 65536 / (c + 1.5), the step of a probability that has seen c bits. */
@@ -50,15 +53,81 @@ export function copyProbs(into: Probs, from: Probs): void {
 
 function p12(probs: Probs, i: number): number {
   const p = probs.p[i]! >>> 4
-  return p < 1 ? 1 : p > PROB_ONE - 1 ? PROB_ONE - 1 : p
+  return p < 1 ? 1 : Math.min(p, PROB_ONE - 1)
 }
 
-function adapt(probs: Probs, i: number, bit: number): void {
+/** Moves context i toward `bit`. */
+export function adapt(probs: Probs, i: number, bit: number): void {
   const c = probs.n[i]!
   const p = probs.p[i]!
   const rate = RATE[c]!
   probs.p[i] = bit ? p + (((65536 - p) * rate) >>> 16) : p - ((p * rate) >>> 16)
   if (c < COUNT_LIMIT) probs.n[i] = c + 1
+}
+
+/** Bits spent coding `bit` with context i, which then adapts: CostMeter.bit without the meter. */
+export function spend(probs: Probs, i: number, bit: number): number {
+  const c = probs.n[i]!
+  const p = probs.p[i]!
+  const rate = RATE[c]!
+  probs.p[i] = bit ? p + (((65536 - p) * rate) >>> 16) : p - ((p * rate) >>> 16)
+  if (c < COUNT_LIMIT) probs.n[i] = c + 1
+  let q = p >>> 4
+  q = q < 1 ? 1 : Math.min(q, PROB_ONE - 1)
+  return COST[bit ? q : PROB_ONE - q]!
+}
+
+/**
+ * Pricing without copying the contexts: `spendTentatively` spends like `spend` and logs what it changed;
+ * `undoTentative` puts every logged context back, newest first. A trial touches a few thousand contexts of a
+ * table several times that size.
+ */
+let undoIndex = new Int32Array(4096)
+let undoP = new Uint16Array(4096)
+let undoN = new Uint8Array(4096)
+let undoTop = 0
+
+function growUndo(): void {
+  const index = new Int32Array(undoIndex.length * 2)
+  const p = new Uint16Array(undoIndex.length * 2)
+  const n = new Uint8Array(undoIndex.length * 2)
+  index.set(undoIndex)
+  p.set(undoP)
+  n.set(undoN)
+  undoIndex = index
+  undoP = p
+  undoN = n
+}
+
+export function spendTentatively(probs: Probs, i: number, bit: number): number {
+  if (undoTop === undoIndex.length) growUndo()
+  const c = probs.n[i]!
+  const p = probs.p[i]!
+  undoIndex[undoTop] = i
+  undoP[undoTop] = p
+  undoN[undoTop] = c
+  undoTop++
+  const rate = RATE[c]!
+  probs.p[i] = bit ? p + (((65536 - p) * rate) >>> 16) : p - ((p * rate) >>> 16)
+  if (c < COUNT_LIMIT) probs.n[i] = c + 1
+  const q = p >>> 4
+  const q12 = q < 1 ? 1 : Math.min(q, PROB_ONE - 1)
+  return COST[bit ? q12 : PROB_ONE - q12]!
+}
+
+export function undoTentative(probs: Probs): void {
+  while (undoTop > 0) {
+    undoTop--
+    const i = undoIndex[undoTop]!
+    probs.p[i] = undoP[undoTop]!
+    probs.n[i] = undoN[undoTop]!
+  }
+}
+
+/** Bits spent coding `bit` with context i as it stands. */
+export function bitCost(probs: Probs, i: number, bit: number): number {
+  const p = p12(probs, i)
+  return COST[bit ? p : PROB_ONE - p]!
 }
 
 /** Where encoders write: the range encoder, or the cost meter that only adds up bits. */
@@ -115,9 +184,9 @@ export class RangeEncoder implements BitSink {
   direct(value: number, count: number): void {
     // Up to 8 bits at a time: the range stays ≥ 2^16 before renormalising, so the truncation costs nothing measurable.
     while (count > 0) {
-      const take = count > 8 ? 8 : count
+      const take = Math.min(count, 8)
       count -= take
-      const chunk = Math.floor(value / 2 ** count) % (1 << take)
+      const chunk = Math.floor(value / pow2(count)) % (1 << take)
       const range = Math.floor(this.#range / (1 << take))
       this.#low += range * chunk
       this.#range = range
@@ -128,12 +197,15 @@ export class RangeEncoder implements BitSink {
     }
   }
 
-  /** Ends the stream and returns `prefix` followed by the coded bytes. */
-  finish(prefix: Uint8Array): Uint8Array {
+  /**
+   * Ends the stream: the coded bytes after a header of `headerBytes` bytes (left for the caller to fill), and
+   * `pad`, the count of zero bytes dropped from the end, which the decoder must be told.
+   */
+  finish(headerBytes = 0): { bytes: Uint8Array; pad: number } {
     // The value of [low, low + range) with the most trailing zeros: fewest significant bytes to write.
     const last = this.#low + this.#range - 1
     for (let shift = 32; shift >= 0; shift--) {
-      const unit = 2 ** shift
+      const unit = pow2(shift)
       const v = Math.ceil(this.#low / unit) * unit
       if (v <= last) {
         this.#low = v
@@ -142,11 +214,11 @@ export class RangeEncoder implements BitSink {
     }
     for (let i = 0; i < 5; i++) this.#shiftLow()
     let end = this.#pos
-    for (let dropped = 0; dropped < MAX_PAD && end > 0 && this.#out[end - 1] === 0; dropped++) end--
-    const bytes = new Uint8Array(prefix.length + end)
-    bytes.set(prefix)
-    bytes.set(this.#out.subarray(0, end), prefix.length)
-    return bytes
+    let pad = 0
+    for (; pad < MAX_PAD && end > 0 && this.#out[end - 1] === 0; pad++) end--
+    const bytes = new Uint8Array(headerBytes + end)
+    bytes.set(this.#out.subarray(0, end), headerBytes)
+    return { bytes, pad }
   }
 
   #shiftLow(): void {
@@ -177,10 +249,13 @@ export class RangeDecoder {
   #code = 0
   #range = 0xffffffff
   readonly #bytes: Uint8Array
+  readonly #pad: number
   #pos: number
 
-  constructor(bytes: Uint8Array, start: number) {
+  /** Decodes bytes[start..] of a stream whose encoder dropped `pad` trailing zero bytes. */
+  constructor(bytes: Uint8Array, start: number, pad: number) {
     this.#bytes = bytes
+    this.#pad = pad
     this.#pos = start
     for (let i = 0; i < 4; i++) this.#code = this.#code * 256 + this.#next()
     // The encoder's final value lies below 2^32 - 1: a larger start is not a coded stream.
@@ -209,7 +284,7 @@ export class RangeDecoder {
   direct(count: number): number {
     let value = 0
     while (count > 0) {
-      const take = count > 8 ? 8 : count
+      const take = Math.min(count, 8)
       count -= take
       const range = Math.floor(this.#range / (1 << take))
       const chunk = Math.floor(this.#code / range)
@@ -226,15 +301,16 @@ export class RangeDecoder {
     return value
   }
 
-  /** Throws unless the whole input, and no more than the dropped zeros, was read. */
+  /** Throws unless exactly the whole input and the dropped zeros were read. */
   end(): void {
-    if (this.#pos < this.#bytes.length) corrupt(`${this.#bytes.length - this.#pos} unread bytes after the coded data`)
+    const missing = this.#bytes.length + this.#pad - this.#pos
+    if (missing > 0) corrupt(`${missing} bytes more than the coded data (extended or damaged)`)
   }
 
   #next(): number {
     const pos = this.#pos++
     if (pos < this.#bytes.length) return this.#bytes[pos]!
-    if (pos - this.#bytes.length >= MAX_PAD) corrupt('the block ends early (truncated)')
+    if (pos - this.#bytes.length >= this.#pad) corrupt('the block ends early (truncated)')
     return 0
   }
 }

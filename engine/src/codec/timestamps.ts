@@ -6,9 +6,12 @@
  * nominal period.
  */
 import { corrupt } from './errors.ts'
+import { MAX_TIMESTAMP } from './format.ts'
 import { chooseIntColumn, decodeIntColumn, encodeIntColumn } from './int-column.ts'
 import type { BitSink, Probs, RangeDecoder } from './range-coder.ts'
 import { getRound, getSignedWide, putRound, putSignedWide } from './universal.ts'
+
+const EPOCH = Date.UTC(2020, 0, 1)
 
 function gcd(a: number, b: number): number {
   while (b !== 0) {
@@ -19,15 +22,17 @@ function gcd(a: number, b: number): number {
   return a
 }
 
-export function encodeTimestamps(sink: BitSink, probs: Probs, scratch: Probs, ts: readonly number[]): void {
+export function encodeTimestamps(sink: BitSink, probs: Probs, ts: readonly number[]): void {
   const n = ts.length
   let g = 0
   for (let i = 1; i < n; i++) g = gcd(ts[i]! - ts[i - 1]!, g)
   if (n > 1) putRound(sink, g)
-  // A first timestamp on the period's grid (00:05:00 for a 5-minute series) is sent in periods: 18 bits fewer.
-  const aligned = g > 1 && ts[0]! % g === 0
+  // The first timestamp, from 2020-01-01 (a few bits shorter for data of this era), and in periods when it
+  // sits on the period's grid (00:05:00 for a 5-minute series): 18 bits fewer.
+  const first = ts[0]! - EPOCH
+  const aligned = g > 1 && first % g === 0
   if (g > 1) sink.direct(aligned ? 1 : 0, 1)
-  putSignedWide(sink, aligned ? ts[0]! / g : ts[0]!)
+  putSignedWide(sink, aligned ? first / g : first)
   if (g === 0) return
   const steps = new Float64Array(n - 1)
   let regular = true
@@ -38,15 +43,15 @@ export function encodeTimestamps(sink: BitSink, probs: Probs, scratch: Probs, ts
   sink.direct(regular ? 1 : 0, 1)
   if (regular) return
   const r = new Float64Array(n - 1)
-  const { predictor } = chooseIntColumn(probs, scratch, steps, r)
-  encodeIntColumn(sink, probs, steps, predictor, r)
+  const { bits: _, ...coding } = chooseIntColumn(probs, steps, r)
+  encodeIntColumn(sink, probs, steps, coding, r)
 }
 
 export function decodeTimestamps(src: RangeDecoder, probs: Probs, n: number): number[] {
   const g = n > 1 ? getRound(src) : 0
   const aligned = g > 1 && src.direct(1) === 1
-  const t0 = getSignedWide(src) * (aligned ? g : 1)
-  if (!Number.isSafeInteger(t0)) corrupt('the first timestamp is not a safe integer')
+  const t0 = getSignedWide(src) * (aligned ? g : 1) + EPOCH
+  if (!Number.isSafeInteger(t0) || Math.abs(t0) > MAX_TIMESTAMP) corrupt('the first timestamp is out of range')
   const ts = new Array<number>(n)
   ts[0] = t0
   if (n === 1) return ts
@@ -60,6 +65,6 @@ export function decodeTimestamps(src: RangeDecoder, probs: Probs, n: number): nu
       ts[i] = ts[i - 1]! + step * g
     }
   }
-  if (!Number.isSafeInteger(ts[n - 1]!)) corrupt('timestamps beyond the safe integers')
+  if (!Number.isSafeInteger(ts[n - 1]!) || ts[n - 1]! > MAX_TIMESTAMP) corrupt('timestamps out of range')
   return ts
 }

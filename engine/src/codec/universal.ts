@@ -6,6 +6,7 @@
  *          take 7–16 bits where a wide field takes 11–28.
  */
 import { corrupt } from './errors.ts'
+import { POW10, pow2 } from './exact-math.ts'
 import { floorLog2 } from './int-coder.ts'
 import type { BitSink, RangeDecoder } from './range-coder.ts'
 
@@ -16,14 +17,19 @@ export function putWide(sink: BitSink, v: number): void {
   }
   const e = floorLog2(v)
   sink.direct(e + 1, 6)
-  if (e > 0) sink.direct(v - 2 ** e, e)
+  if (e > 0) sink.direct(v - pow2(e), e)
+}
+
+/** Bits putSignedWide writes for v. */
+export function signedWideBits(v: number): number {
+  return v === 0 ? 6 : 6 + floorLog2(v < 0 ? -v : v) + 1
 }
 
 export function getWide(src: RangeDecoder): number {
   const length = src.direct(6)
   if (length === 0) return 0
   if (length > 53) corrupt(`a ${length}-bit field (at most 53)`)
-  return 2 ** (length - 1) + (length > 1 ? src.direct(length - 1) : 0)
+  return pow2(length - 1) + (length > 1 ? src.direct(length - 1) : 0)
 }
 
 export function putSignedWide(sink: BitSink, v: number): void {
@@ -41,15 +47,20 @@ export function putSmall(sink: BitSink, v: number): void {
   const e = floorLog2(v + 1)
   for (let i = 0; i < e; i++) sink.direct(0, 1)
   sink.direct(1, 1)
-  sink.direct(v + 1 - 2 ** e, e)
+  sink.direct(v + 1 - pow2(e), e)
+}
+
+/** Bits putSmall writes for v. */
+export function smallBits(v: number): number {
+  return 2 * floorLog2(v + 1) + 1
 }
 
 export function getSmall(src: RangeDecoder, max: number): number {
   let e = 0
   while (src.direct(1) === 0) {
-    if (++e > 52) corrupt('a runaway length prefix')
+    if (++e > 53) corrupt('a runaway length prefix')
   }
-  const v = 2 ** e + (e > 0 ? src.direct(e) : 0) - 1
+  const v = pow2(e) + (e > 0 ? src.direct(e) : 0) - 1
   if (v > max) corrupt(`a field of ${v} (at most ${max})`)
   return v
 }
@@ -65,14 +76,14 @@ export function unzigzag(u: number): number {
 
 export function putRound(sink: BitSink, v: number): void {
   let b = 0
-  while (b < 22 && v !== 0 && v % 10 ** (b + 1) === 0) b++
+  while (b < 22 && v !== 0 && v % POW10[b + 1]! === 0) b++
   putSmall(sink, b)
-  putSmall(sink, v / 10 ** b)
+  putSmall(sink, v / POW10[b]!)
 }
 
 export function getRound(src: RangeDecoder): number {
   const b = getSmall(src, 22)
-  const v = getSmall(src, Number.MAX_SAFE_INTEGER) * 10 ** b
+  const v = getSmall(src, Number.MAX_SAFE_INTEGER) * POW10[b]!
   if (!Number.isSafeInteger(v)) corrupt(`a field of ${v} (beyond the safe integers)`)
   return v
 }

@@ -1,6 +1,6 @@
 /** The encoder's input checks: every refusal names the field. */
 import { invalid } from './errors.ts'
-import { CODECS, LOSSY_CODEC, MAX_DIM, MAX_POINTS, MAX_VALUES } from './format.ts'
+import { CODECS, LOSSY_CODEC, MAX_DIM, MAX_POINTS, MAX_TIMESTAMP, MAX_VALUES } from './format.ts'
 import type { EncodeOptions, SegmentObservations } from './types.ts'
 
 export interface Checked {
@@ -21,7 +21,9 @@ export function checkInput(obs: SegmentObservations, options: EncodeOptions): Ch
   if (vectors.length !== n) invalid('vectors', `${vectors.length} vectors for ${n} timestamps`)
   for (let i = 0; i < n; i++) {
     const t = ts[i]
-    if (!Number.isSafeInteger(t)) invalid(`ts[${i}]`, `expected an integer epoch-ms timestamp, got ${String(t)}`)
+    if (!Number.isSafeInteger(t) || Math.abs(t as number) > MAX_TIMESTAMP) {
+      invalid(`ts[${i}]`, `expected an integer epoch-ms timestamp within ±2^52, got ${String(t)}`)
+    }
     if (i > 0 && (t as number) < ts[i - 1]!) invalid(`ts[${i}]`, `timestamps must not decrease (${t} after ${ts[i - 1]})`)
   }
   const first = vectors[0]

@@ -18,6 +18,11 @@ export function newXorProbs(): Probs {
   return newProbs(SIZE)
 }
 
+export function resetXorProbs(probs: Probs): void {
+  probs.p.fill(32768)
+  probs.n.fill(0)
+}
+
 function putTree(sink: BitSink, probs: Probs, base: number, v: number): void {
   let node = 1
   for (let i = 5; i >= 0; i--) {
