@@ -53,8 +53,9 @@ describe('vsdb CLI', () => {
   let chainA: { seq: number; cid: string }[]
   /** An event of node A (seq 5) and its bytes. */
   let event5: { cid: Cid; bytes: Uint8Array }
-  /** The observation block linked from A's event at seq 3, and its bytes. */
+  /** The observation block linked from A's second ingest event, its bytes and that event's seq. */
   let batch3: { cid: Cid; bytes: Uint8Array }
+  let batchSeq = -1
 
   let copies = 0
   /** A private copy of node A's directory (closed), for tests that change or damage it. */
@@ -89,8 +90,13 @@ describe('vsdb CLI', () => {
       for await (const { seq, cid } of log.chain(nodeA)) chainA.push({ seq, cid: cid.toString() })
       const five = (await log.cidsAt(nodeA, 5))[0] as Cid
       event5 = { cid: five, bytes: await log.getBlock(five) }
-      const three = await log.getEvent((await log.cidsAt(nodeA, 3))[0] as Cid)
+      // Each ingest event is followed by the segments it sealed: take the second ingest event of the chain.
+      const ingests = []
+      for await (const entry of log.byType('ingest')) ingests.push(entry)
+      const second = ingests[1] as { seq: number; cid: Cid }
+      const three = await log.getEvent(second.cid)
       expect(three.event.type).toBe('ingest')
+      batchSeq = second.seq
       const batch = (three.event.payload as { batch: Cid }).batch
       batch3 = { cid: batch, bytes: await log.getBlock(batch) }
     } finally {
@@ -198,7 +204,7 @@ describe('vsdb CLI', () => {
     const run = await vsdb(dir, ['audit'])
     expect(run.code).toBe(1)
     const error = expectCliError(run, 'CORRUPT_BLOCK')
-    expect(error).toMatchObject({ cid: batch3.cid.toString(), node: nodeA, seq: 3 })
+    expect(error).toMatchObject({ cid: batch3.cid.toString(), node: nodeA, seq: batchSeq })
     expect(run.stderr).toContain(batch3.cid.toString())
   })
 
