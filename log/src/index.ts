@@ -1,5 +1,6 @@
 export { type AuditOptions, type AuditProblem, type AuditReport, auditLog } from './audit.ts'
 export { type CarExport, exportCar, type ImportResult, importCar } from './car.ts'
+export { type CheckPool, createCheckPool } from './check-pool.ts'
 export {
   type Block,
   bytesMatchCid,

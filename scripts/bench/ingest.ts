@@ -16,10 +16,10 @@
  *
  *   npm run bench -- ingest [--quick] [--profile DIR]   (--profile: a --cpu-prof of every child into DIR)
  */
-import { availableParallelism, loadavg } from 'node:os'
-import { type Dataset, writeNabDataset, writeSyntheticDataset } from './lib/observation-data.ts'
+import { availableParallelism } from 'node:os'
+import { datasetMakers } from './lib/observation-data.ts'
 import { fmtRate, medianRun, Results, TempDirs } from './lib/report.ts'
-import { dirBytes, parseBenchArgs, revision, runStep, type StepResult } from './lib/step.ts'
+import { announce, dirBytes, load, parseBenchArgs, runStep, type StepResult } from './lib/step.ts'
 
 interface Sizes {
   rows: number
@@ -48,12 +48,6 @@ interface CaseReport {
   rssMet: boolean
 }
 
-function load(): string {
-  return loadavg()
-    .map((x) => x.toFixed(2))
-    .join(' ')
-}
-
 const mb = (x: number) => Number(x.toFixed(1))
 
 export async function main(args: string[]): Promise<void> {
@@ -61,21 +55,11 @@ export async function main(args: string[]): Promise<void> {
   const sizes = quick ? QUICK : FULL
   const tmp = new TempDirs()
   const results = new Results()
-  const loadBefore = load()
-  const measured = revision()
+  const { loadBefore, measured } = announce('ingest', quick, sizes.rows)
   const started = performance.now()
-  console.error(
-    `ingest bench${quick ? ' (quick)' : ''}: node ${process.version}, ${availableParallelism()} cores, load ${loadBefore}; ` +
-      `${sizes.rows.toLocaleString('en-US')} observations per case, each step in a child process, temp dirs on disk; ` +
-      `commit ${measured.commit}${measured.modified.length > 0 ? ` + ${measured.modified.length} modified files in log/projections/engine` : ''}`,
-  )
   const cases: CaseReport[] = []
   try {
-    const makers: [string, (dir: string) => Promise<Dataset>][] = [
-      ['nab', (dir) => writeNabDataset(dir, sizes.rows, sizes.entities)],
-      [`synthetic-${sizes.dim}d`, (dir) => writeSyntheticDataset(dir, sizes.rows, sizes.entities, sizes.dim)],
-    ]
-    for (const [label, make] of makers) {
+    for (const [label, make] of datasetMakers(sizes)) {
       const dataDir = await tmp.make(`ingest-data-${label}`)
       const generated = performance.now()
       const data = await make(dataDir)

@@ -14,10 +14,10 @@
  *
  *   npm run bench -- replay [--quick] [--profile DIR]   (--profile: a --cpu-prof of every child into DIR)
  */
-import { availableParallelism, loadavg } from 'node:os'
-import { type Dataset, writeNabDataset, writeSyntheticDataset } from './lib/observation-data.ts'
+import { availableParallelism } from 'node:os'
+import { datasetMakers } from './lib/observation-data.ts'
 import { type Measured, Results, TempDirs } from './lib/report.ts'
-import { parseBenchArgs, revision, runStep, type StepResult } from './lib/step.ts'
+import { announce, load, parseBenchArgs, runStep, type StepResult } from './lib/step.ts'
 
 interface Sizes {
   rows: number
@@ -49,12 +49,6 @@ interface CaseReport {
   restartVsReplay: number
 }
 
-function load(): string {
-  return loadavg()
-    .map((x) => x.toFixed(2))
-    .join(' ')
-}
-
 function median(runs: StepResult[]): StepResult {
   return [...runs].sort((a, b) => a.seconds - b.seconds)[Math.floor((runs.length - 1) / 2)] as StepResult
 }
@@ -66,21 +60,11 @@ export async function main(args: string[]): Promise<void> {
   const sizes = quick ? QUICK : FULL
   const tmp = new TempDirs()
   const results = new Results()
-  const loadBefore = load()
-  const measured = revision()
+  const { loadBefore, measured } = announce('replay', quick, sizes.rows)
   const started = performance.now()
-  console.error(
-    `replay bench${quick ? ' (quick)' : ''}: node ${process.version}, ${availableParallelism()} cores, load ${loadBefore}; ` +
-      `${sizes.rows.toLocaleString('en-US')} observations per case, each step in a child process, temp dirs on disk; ` +
-      `commit ${measured.commit}${measured.modified.length > 0 ? ` + ${measured.modified.length} modified files in log/projections/engine` : ''}`,
-  )
   const cases: CaseReport[] = []
   try {
-    const makers: [string, (dir: string) => Promise<Dataset>][] = [
-      ['nab', (dir) => writeNabDataset(dir, sizes.rows, sizes.entities)],
-      [`synthetic-${sizes.dim}d`, (dir) => writeSyntheticDataset(dir, sizes.rows, sizes.entities, sizes.dim)],
-    ]
-    for (const [label, make] of makers) {
+    for (const [label, make] of datasetMakers(sizes)) {
       const dataDir = await tmp.make(`replay-data-${label}`)
       const data = await make(dataDir)
       console.error(`${data.name}: ${data.rows} rows, ${(data.bytes / 2 ** 20).toFixed(1)} MiB of CSV (not timed)`)

@@ -153,3 +153,11 @@ export async function writeSyntheticDataset(dir: string, rows: number, entities:
   }
   return { name: `synthetic ${dim}-d, ${entities} entities`, files, entities, rows, dim, bytes }
 }
+
+/** The two cases the ingest and replay benches measure: NAB series per entity, and generated vectors. */
+export function datasetMakers(sizes: { rows: number; entities: number; dim: number }): [string, (dir: string) => Promise<Dataset>][] {
+  return [
+    ['nab', (dir) => writeNabDataset(dir, sizes.rows, sizes.entities)],
+    [`synthetic-${sizes.dim}d`, (dir) => writeSyntheticDataset(dir, sizes.rows, sizes.entities, sizes.dim)],
+  ]
+}

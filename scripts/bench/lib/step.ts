@@ -4,6 +4,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { readdir, stat } from 'node:fs/promises'
+import { availableParallelism, loadavg } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -100,4 +101,23 @@ export function revision(): { commit: string; modified: string[] } {
   } catch {
     return { commit: 'unknown', modified: [] }
   }
+}
+
+/** The machine's load averages, printed before and after a run so a reader can judge the figures. */
+export function load(): string {
+  return loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')
+}
+
+/** The opening line of a bench that runs each step in a child process: machine, load, size and commit. */
+export function announce(bench: string, quick: boolean, rows: number): { loadBefore: string; measured: ReturnType<typeof revision> } {
+  const loadBefore = load()
+  const measured = revision()
+  console.error(
+    `${bench} bench${quick ? ' (quick)' : ''}: node ${process.version}, ${availableParallelism()} cores, load ${loadBefore}; ` +
+      `${rows.toLocaleString('en-US')} observations per case, each step in a child process, temp dirs on disk; ` +
+      `commit ${measured.commit}${measured.modified.length > 0 ? ` + ${measured.modified.length} modified files in log/projections/engine` : ''}`,
+  )
+  return { loadBefore, measured }
 }
