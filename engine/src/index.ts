@@ -1,4 +1,4 @@
-export { type EntitySummary, entitySummaries } from '@vsdb/projections'
+export type { EntityView } from '@vsdb/projections'
 export {
   type AnomalyOptions,
   type AnomalyScorer,

@@ -1,6 +1,5 @@
 import { stat } from 'node:fs/promises'
 import { type AppendInput, encodeBlock, type Log, type PayloadOf, type StoredEvent, VsdbError } from '@vsdb/log'
-import { entityDimensions } from '@vsdb/projections'
 import type { CID } from 'multiformats/cid'
 import { readObservations } from './observations/index.ts'
 import type { Observation, ObservationFormat } from './observations/types.ts'
@@ -101,10 +100,10 @@ const STAGE_LIMIT_BYTES = 64 * 1024 * 1024
 export async function ingestFiles(
   log: Log,
   files: string[],
-  options: IngestOptions = {},
-  known?: Map<string, number>,
+  options: IngestOptions,
+  /** Each entity's vector dimension so far (the node's views); updated as files introduce entities. */
+  knownDimensions: Map<string, number>,
 ): Promise<IngestSummary> {
-  const knownDimensions = known ?? (await entityDimensions(log))
   const sizes: number[] = []
   for (const file of files) {
     try {

@@ -1,6 +1,6 @@
 import type { Log } from '@vsdb/log'
-import { entitySummaries } from '@vsdb/projections'
 import { z } from 'zod'
+import type { VsdbNode } from './node.ts'
 
 const memberSchema = z.strictObject({
   node_id: z.string(),
@@ -34,12 +34,6 @@ export const clusterStatusSchema = z.strictObject({
 })
 export type ClusterStatus = z.infer<typeof clusterStatusSchema>
 
-async function countSegments(log: Log): Promise<number> {
-  let n = 0
-  for await (const _ of log.byType('segment')) n++
-  return n
-}
-
 /** Shares whose copy was noised (they record a mechanism); raw shares do not count. */
 async function countNoisedShares(log: Log): Promise<number> {
   let n = 0
@@ -54,13 +48,12 @@ async function countNoisedShares(log: Log): Promise<number> {
  * What this node knows of its cluster. Until replication lands a node is a cluster of one: itself, with
  * the entities it holds; its archive is its pinned blocks.
  */
-export async function clusterStatus(log: Log): Promise<ClusterStatus> {
-  const [entities, stats, segments, shares] = await Promise.all([
-    entitySummaries(log),
-    log.stats(),
-    countSegments(log),
-    countNoisedShares(log),
-  ])
+export async function clusterStatus(node: VsdbNode): Promise<ClusterStatus> {
+  const { log, views } = node
+  const [stats, shares] = await Promise.all([log.stats(), countNoisedShares(log)])
+  // Entities whose observations this node holds (from ingest events), and every segment event held.
+  const entities = views.entities().filter((e) => e.observations > 0).length
+  const segments = views.counts().byType.segment ?? 0
   const head = log.head()
   const lastEvent = head === null ? null : await log.getEvent(head.cid)
   const member: ClusterStatus['members'][number] = {
@@ -69,7 +62,7 @@ export async function clusterStatus(log: Log): Promise<ClusterStatus> {
     peer_id: log.node,
     state: 'online',
     role: log.config.role,
-    entities: entities.size,
+    entities,
     sync_policy: 'local-only',
   }
   if (log.config.role === 'coordinator') member.shards = 0

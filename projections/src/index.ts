@@ -1,6 +1,5 @@
 export { type CheckpointFiles, type CheckpointManifest, type LoadedCheckpoint, loadCheckpoint, writeCheckpoint } from './checkpoint.ts'
 export { stateDigest } from './digest.ts'
-export { type EntitySummary, entityDimensions, entitySummaries } from './entities.ts'
 export { eventsAfter } from './fold.ts'
 export {
   createSegmentIndex,

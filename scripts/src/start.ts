@@ -34,7 +34,7 @@ async function main(): Promise<void> {
       console.log(`the bundled data set is already in ${dir}`)
     }
     console.log(`node ${node.log.node} in ${dir}`)
-    console.log(JSON.stringify(await clusterStatus(node.log), null, 2))
+    console.log(JSON.stringify(await clusterStatus(node), null, 2))
   } finally {
     await node.close()
   }

@@ -187,8 +187,8 @@ export async function readCommand(
 }
 
 export async function statusCommand(options: GlobalOptions): Promise<void> {
-  await withLog(options, async (log) => {
-    const status = await clusterStatus(log)
+  await withNode(options, async (node) => {
+    const status = await clusterStatus(node)
     printResult(options, status, () => JSON.stringify(status, null, 2))
   })
 }
