@@ -25,14 +25,24 @@ export {
   type IngestProgress,
   type IngestSummary,
   ingestFiles,
+  ingestRows,
   observationBatchBlock,
 } from './ingest.ts'
-export { type EngineParts, type NodeOptions, openNode, type ReadOptions, type VsdbNode } from './node.ts'
+export {
+  type EngineParts,
+  type EventListener,
+  type NodeOptions,
+  openNode,
+  type QueryOptions,
+  type ReadOptions,
+  type VsdbNode,
+} from './node.ts'
 export {
   detectFormat,
   type Observation,
   type ObservationFormat,
   type ObservationSource,
+  parseObservationRows,
   parseTimestamp,
   readObservations,
 } from './observations/index.ts'

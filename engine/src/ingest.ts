@@ -136,6 +136,36 @@ export async function ingestFiles(
     doneBytes = 0
   }
 
+  const batches = createBatchCommitter(log, options)
+  for (const [i, file] of files.entries()) {
+    for await (const rows of read(file, knownDimensions, 'write')) {
+      batches.stage(rows)
+      rowsSoFar = batches.summary.rows
+      if (!staged) await batches.commit()
+    }
+    doneBytes += sizes[i] ?? 0
+    batches.summary.files++
+    options.onProgress?.({ file, pass: 'write', rows: batches.summary.rows, fileBytes: doneBytes, totalBytes })
+  }
+  return await batches.finish()
+}
+
+/**
+ * Appends in-memory observations, already checked (`parseObservationRows`), as one atomic batch of `ingest`
+ * events (one per entity) and whatever `stage` seals with them.
+ */
+export async function ingestRows(
+  log: Log,
+  rows: Observation[],
+  options: Pick<IngestOptions, 'stage' | 'onCommitted'>,
+): Promise<IngestSummary> {
+  const batches = createBatchCommitter(log, options)
+  batches.stage(rows)
+  return await batches.finish()
+}
+
+/** Stages rows as events, commits them when told, and keeps the ingest's summary. */
+function createBatchCommitter(log: Log, options: Pick<IngestOptions, 'stage' | 'onCommitted'>) {
   const summary: IngestSummary = { files: 0, rows: 0, events: 0, segments: 0, entities: [], from: null, to: null, head: null }
   const entities = new Set<string>()
   const pending: AppendInput[] = []
@@ -145,26 +175,22 @@ export async function ingestFiles(
     summary.events += events.length
     summary.head = events.at(-1)?.cid.toString() ?? summary.head
   }
-  for (const [i, file] of files.entries()) {
-    for await (const rows of read(file, knownDimensions, 'write')) {
-      for (const input of ingestInputs(rows, options.stage)) {
-        pending.push(input)
-        if (input.type === 'segment') summary.segments++
-        if (input.type !== 'ingest') continue
-        const { entity, from, to } = input.payload as PayloadOf<'ingest'>
-        entities.add(entity)
-        summary.from = summary.from === null ? from : Math.min(summary.from, from)
-        summary.to = summary.to === null ? to : Math.max(summary.to, to)
-      }
-      summary.rows += rows.length
-      rowsSoFar = summary.rows
-      if (!staged) await commit()
+  const stage = (rows: Observation[]): void => {
+    for (const input of ingestInputs(rows, options.stage)) {
+      pending.push(input)
+      if (input.type === 'segment') summary.segments++
+      if (input.type !== 'ingest') continue
+      const { entity, from, to } = input.payload as PayloadOf<'ingest'>
+      entities.add(entity)
+      summary.from = summary.from === null ? from : Math.min(summary.from, from)
+      summary.to = summary.to === null ? to : Math.max(summary.to, to)
     }
-    doneBytes += sizes[i] ?? 0
-    summary.files++
-    options.onProgress?.({ file, pass: 'write', rows: summary.rows, fileBytes: doneBytes, totalBytes })
+    summary.rows += rows.length
   }
-  await commit()
-  summary.entities = [...entities].sort()
-  return summary
+  const finish = async (): Promise<IngestSummary> => {
+    await commit()
+    summary.entities = [...entities].sort()
+    return summary
+  }
+  return { summary, stage, commit, finish }
 }

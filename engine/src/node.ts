@@ -17,7 +17,8 @@ import {
   writeCheckpoint,
 } from '@vsdb/projections'
 import { CID } from 'multiformats/cid'
-import { decodeBatchBlock, type IngestOptions, type IngestSummary, ingestFiles } from './ingest.ts'
+import { decodeBatchBlock, type IngestOptions, type IngestSummary, ingestFiles, ingestRows } from './ingest.ts'
+import { parseObservationRows } from './observations/index.ts'
 import type { Observation } from './observations/types.ts'
 import { DEFAULT_SEGMENTER_CONFIG, EntitySegmenter, type SealedSegment, type SegmenterConfig, type SegmenterParts } from './segmenter.ts'
 
@@ -46,6 +47,8 @@ export interface QueryOptions extends SegmentFilters {
   k: number
 }
 
+export type EventListener = (event: StoredEvent, segment: SegmentRecord | undefined) => void
+
 export interface VsdbNode {
   readonly log: Log
   readonly views: Views
@@ -53,6 +56,13 @@ export interface VsdbNode {
   /** k nearest segments by centroid, with the filters applied inside the HNSW search. */
   query(options: QueryOptions): SegmentHit[]
   ingest(files: string[], options?: Omit<IngestOptions, 'stage'>): Promise<IngestSummary>
+  /**
+   * Ingests observations given in memory (an API batch): each checked as a JSONL line is, all of them before
+   * anything is written, then appended as one atomic batch. Ingests run one at a time, in call order.
+   */
+  ingestRows(rows: readonly unknown[], options?: { entity?: string; now?: number }): Promise<IngestSummary>
+  /** Told every event the views fold, in fold order, with the segment record when it is one. Returns the unsubscribe. */
+  onEvent(listener: EventListener): () => void
   /** Folds events appended or imported since the views last looked (e.g. after `importCar`). */
   refresh(): Promise<number>
   segments(filter?: SegmentFilter): SegmentRecord[]
@@ -77,6 +87,9 @@ class EngineNode implements VsdbNode {
   readonly #config: SegmenterConfig
   readonly #parts: EngineParts
   #segmenters: Map<string, EntitySegmenter> | null = null
+  readonly #listeners = new Set<EventListener>()
+  /** The tail of the ingest queue: the segmenters see one ingest at a time, in chain order. */
+  #ingesting: Promise<unknown> = Promise.resolve()
 
   constructor(log: Log, views: Views, config: SegmenterConfig, parts: EngineParts) {
     this.log = log
@@ -97,6 +110,18 @@ class EngineNode implements VsdbNode {
   #fold(stored: StoredEvent): void {
     const segment = this.views.apply(stored)
     if (segment !== undefined && !this.index.has(segment.cid)) this.index.add(segment)
+    for (const listener of this.#listeners) {
+      try {
+        listener(stored, segment)
+      } catch {
+        // A listener's failure is its own: folding goes on.
+      }
+    }
+  }
+
+  onEvent(listener: EventListener): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
   }
 
   /** How far (in arrival order) each entity's observations are sealed in segments this node wrote. */
@@ -150,31 +175,53 @@ class EngineNode implements VsdbNode {
     return segmenter
   }
 
-  async ingest(files: string[], options: Omit<IngestOptions, 'stage'> = {}): Promise<IngestSummary> {
-    const { segmenters, catchUp } = await this.#segmentersReady()
-    if (catchUp.length > 0) await this.log.appendBatch(catchUp)
-    // Fold everything up to our head now: the ingest's own events are folded as they commit, after it.
-    await this.refresh()
-    const dims = new Map(this.views.entities().map((e) => [e.entity, e.dim]))
-    const stage = (entity: string, rows: Observation[]): AppendInput[] => {
-      const segmenter = this.#segmenter(segmenters, entity, (rows[0] as Observation).vector.length)
-      const sealed: SealedSegment[] = []
-      for (const row of rows) segmenter.push(row, sealed)
-      return sealed.map((s) => ({ type: 'segment' as const, payload: s.payload, blocks: [s.block] }))
-    }
-    try {
+  ingest(files: string[], options: Omit<IngestOptions, 'stage'> = {}): Promise<IngestSummary> {
+    return this.#queued(async (stage, onCommitted, dims) => await ingestFiles(this.log, files, { ...options, stage, onCommitted }, dims))
+  }
+
+  ingestRows(values: readonly unknown[], options: { entity?: string; now?: number } = {}): Promise<IngestSummary> {
+    return this.#queued(async (stage, onCommitted, dims) => {
+      const rows = parseObservationRows(values, { ...options, knownDimensions: dims })
+      return await ingestRows(this.log, rows, { stage, onCommitted })
+    })
+  }
+
+  /** Runs one ingest after those before it, with the segmenters ready and the views folded up to our head. */
+  #queued(
+    run: (
+      stage: NonNullable<IngestOptions['stage']>,
+      onCommitted: NonNullable<IngestOptions['onCommitted']>,
+      dims: Map<string, number>,
+    ) => Promise<IngestSummary>,
+  ): Promise<IngestSummary> {
+    const next = this.#ingesting.then(async () => {
+      const { segmenters, catchUp } = await this.#segmentersReady()
+      if (catchUp.length > 0) await this.log.appendBatch(catchUp)
+      // Fold everything up to our head now: the ingest's own events are folded as they commit, after it.
+      await this.refresh()
+      const dims = new Map(this.views.entities().map((e) => [e.entity, e.dim]))
+      const stage = (entity: string, rows: Observation[]): AppendInput[] => {
+        const segmenter = this.#segmenter(segmenters, entity, (rows[0] as Observation).vector.length)
+        const sealed: SealedSegment[] = []
+        for (const row of rows) segmenter.push(row, sealed)
+        return sealed.map((s) => ({ type: 'segment' as const, payload: s.payload, blocks: [s.block] }))
+      }
+      // Our own events in chain order, each exactly once: the views' position moves past them.
       const onCommitted = (events: StoredEvent[]) => {
-        // Our own events in chain order, each exactly once: the views' position moves past them.
         for (const stored of events) this.#fold(stored)
       }
-      return await ingestFiles(this.log, files, { ...options, stage, onCommitted }, dims)
-    } catch (err) {
-      // The segmenters may have seen rows that were never written: rebuild them from the log next time.
-      this.#segmenters = null
-      throw err
-    } finally {
-      await this.refresh()
-    }
+      try {
+        return await run(stage, onCommitted, dims)
+      } catch (err) {
+        // The segmenters may have seen rows that were never written: rebuild them from the log next time.
+        this.#segmenters = null
+        throw err
+      } finally {
+        await this.refresh()
+      }
+    })
+    this.#ingesting = next.catch(() => {})
+    return next
   }
 
   segments(filter: SegmentFilter = {}): SegmentRecord[] {

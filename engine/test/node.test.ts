@@ -113,3 +113,46 @@ describe('engine node', () => {
     await node.close()
   })
 })
+
+describe('engine node: in-memory batches', () => {
+  const rowsFrom = (start: number, n: number, entity = 'truck') =>
+    Array.from({ length: n }, (_, i) => ({
+      entity,
+      ts: 1_700_000_000_000 + (start + i) * 1000,
+      vector: [Math.sin((start + i) / 9), (start + i) % 5],
+    }))
+
+  it('ingests concurrent batches one at a time in call order, tells listeners each folded event, and refuses bad rows whole', async () => {
+    const { dir } = await fixture(1)
+    await (await initLog({ dir: join(dir, 'node') })).close()
+    const node = await openNode({ dir: join(dir, 'node'), parts: stubParts() })
+    const seen: string[] = []
+    const sealed: number[] = []
+    const unsubscribe = node.onEvent((event, segment) => {
+      seen.push(event.event.type)
+      if (segment !== undefined) sealed.push(segment.through)
+    })
+    const summaries = await Promise.all([0, 1, 2, 3].map((b) => node.ingestRows(rowsFrom(b * 200, 200), { now: 1_800_000_000_000 })))
+    expect(summaries.map((s) => s.rows)).toEqual([200, 200, 200, 200])
+    expect(sealed).toEqual([256, 512, 768])
+    expect(seen.filter((t) => t === 'ingest')).toHaveLength(4)
+    const all = await node.read({ entity: 'truck' })
+    expect(all.map((o) => o.ts)).toEqual(rowsFrom(0, 800).map((r) => r.ts))
+
+    const before = node.digest()
+    const bad = [...rowsFrom(800, 5), { entity: 'truck', ts: 1_700_000_900_000, vector: [1, 'x'] }]
+    await expect(node.ingestRows(bad, { now: 1_800_000_000_000 })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringContaining('observations[5] field "vector.1"'),
+    })
+    await expect(node.ingestRows([{ entity: 'truck', ts: 1_700_000_900_000, vector: [1, 2, 3] }])).rejects.toThrow(
+      /dimension changed for entity "truck": expected 2, got 3/,
+    )
+    await expect(node.ingestRows([])).rejects.toMatchObject({ code: 'INVALID_INPUT' })
+    expect(node.digest()).toEqual(before)
+    unsubscribe()
+    await node.ingestRows(rowsFrom(800, 10), { now: 1_800_000_000_000 })
+    expect(seen.filter((t) => t === 'ingest')).toHaveLength(4)
+    await node.close()
+  })
+})

@@ -1,4 +1,5 @@
 import { type InputLocation, inputError, quote } from './errors.ts'
+import type { TimestampParser } from './timestamp.ts'
 import { MAX_FUTURE_MS } from './types.ts'
 
 /** The resolved settings of one read, shared by the CSV and JSONL readers. */
@@ -13,6 +14,8 @@ export interface ReadContext {
   dims: Map<string, number>
   /** Told the bytes of the file read so far, as chunks arrive (for progress bars). */
   onBytes?: (bytesRead: number) => void
+  /** The parser for string timestamps, chosen from the first one seen (one format per input). */
+  parseTsString?: TimestampParser
 }
 
 /** Reject timestamps before 1970 or more than a day after `now`. `raw` is the value as written, for the message. */

@@ -2,6 +2,8 @@ import { VsdbError } from '@vsdb/log'
 
 /** Where in an input file a problem is: a line, and a CSV column or a JSONL field. */
 export interface InputLocation {
+  /** The position of an observation in an in-memory list (API batches), shown as `observations[3]`. */
+  index?: number
   line?: number
   column?: string
   field?: string
@@ -12,12 +14,12 @@ export interface InputLocation {
  * `data.csv line 17 column "value": "abc" is not a number`. details: {file, line, column, field}.
  */
 export function inputError(file: string, where: InputLocation, problem: string, cause?: unknown): VsdbError {
-  let message = file
+  let message = where.index === undefined ? file : `${file}[${where.index}]`
   if (where.line !== undefined) message += ` line ${where.line}`
   if (where.column !== undefined) message += ` column "${where.column}"`
   else if (where.field !== undefined) message += ` field "${where.field}"`
   message += `: ${problem}`
-  const details = { file, line: where.line, column: where.column, field: where.field ?? where.column }
+  const details = { file, index: where.index, line: where.line, column: where.column, field: where.field ?? where.column }
   return new VsdbError('INVALID_INPUT', message, details, cause === undefined ? undefined : { cause })
 }
 

@@ -2,8 +2,8 @@ import { createReadStream } from 'node:fs'
 import { z } from 'zod'
 import type { ReadContext } from './context.ts'
 import { checkTimestampRange, unparseableTimestamp } from './context.ts'
-import { inputError, quote } from './errors.ts'
-import { type TimestampParser, timestampParserFor } from './timestamp.ts'
+import { type InputLocation, inputError, quote } from './errors.ts'
+import { timestampParserFor } from './timestamp.ts'
 import type { Observation } from './types.ts'
 
 /** One JSONL line. Unknown keys are rejected (a misspelt `ts` must not pass silently). */
@@ -74,11 +74,63 @@ function fieldOf(path: readonly PropertyKey[]): string | undefined {
   return path.length === 0 ? undefined : path.map(String).join('.')
 }
 
+/**
+ * One parsed JSON value as an observation: schema, entity (the row's, else the context's), timestamp and its
+ * range, and the entity's dimension (checked against and recorded in `ctx.dims`). Errors name `where`.
+ */
+export function observationOf(ctx: ReadContext, value: unknown, where: InputLocation): Observation {
+  const parsed = jsonlRowSchema.safeParse(value)
+  if (!parsed.success) {
+    // An unknown key is reported first: `"tss": 1` is better explained as a typo than as a missing `ts`.
+    const issues = parsed.error.issues
+    const issue = issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0]
+    let field = issue === undefined ? undefined : fieldOf(issue.path)
+    let problem = issue?.message ?? 'invalid row'
+    if (issue?.code === 'unrecognized_keys') {
+      field = fieldOf([...issue.path, issue.keys[0] ?? ''])
+      problem = `unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')} (allowed: entity, ts, vector, meta)`
+    } else if (issue?.code === 'invalid_type' && issue.path.length === 0) {
+      problem = 'expected a JSON object {entity?, ts, vector, meta?}'
+    }
+    throw inputError(ctx.file, { ...where, field }, problem, parsed.error)
+  }
+  const row = parsed.data
+  const entity = row.entity ?? ctx.entity
+  if (entity === undefined) {
+    throw inputError(ctx.file, { ...where, field: 'entity' }, 'no "entity" in the row and no --entity given')
+  }
+  let ts: number
+  if (typeof row.ts === 'number') {
+    if (!Number.isSafeInteger(row.ts)) {
+      throw inputError(ctx.file, { ...where, field: 'ts' }, `${row.ts} is not an integer number of epoch milliseconds`)
+    }
+    ts = row.ts
+  } else {
+    ctx.parseTsString ??= timestampParserFor(row.ts)
+    const parsedTs = ctx.parseTsString(row.ts)
+    if (parsedTs === undefined) unparseableTimestamp(ctx, row.ts, { ...where, field: 'ts' })
+    ts = parsedTs
+  }
+  checkTimestampRange(ctx, ts, String(row.ts), { ...where, field: 'ts' })
+  const dim = row.vector.length
+  const known = ctx.dims.get(entity)
+  if (known === undefined) ctx.dims.set(entity, dim)
+  else if (known !== dim) {
+    throw inputError(
+      ctx.file,
+      { ...where, field: 'vector' },
+      `vector dimension changed for entity ${quote(entity)}: expected ${known}, got ${dim}`,
+    )
+  }
+  const obs: Observation = { entity, ts, vector: row.vector }
+  if (row.meta !== undefined) obs.meta = row.meta
+  return obs
+}
+
 /** Stream a JSONL file: one `{entity?, ts, vector, meta?}` object per line, validated with zod. Blank lines are skipped. */
 export async function* readJsonl(ctx: ReadContext): AsyncGenerator<Observation[]> {
   let batch: Observation[] = []
   let rows = 0
-  let parseTsString: TimestampParser | undefined
   let line = 0
   for await (const chunkLines of lines(ctx)) {
     for (const raw of chunkLines) {
@@ -92,51 +144,7 @@ export async function* readJsonl(ctx: ReadContext): AsyncGenerator<Observation[]
       } catch (err) {
         throw inputError(ctx.file, { line }, `not valid JSON (${(err as Error).message})`, err)
       }
-      const parsed = jsonlRowSchema.safeParse(value)
-      if (!parsed.success) {
-        // An unknown key is reported first: `"tss": 1` is better explained as a typo than as a missing `ts`.
-        const issues = parsed.error.issues
-        const issue = issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0]
-        let field = issue === undefined ? undefined : fieldOf(issue.path)
-        let problem = issue?.message ?? 'invalid row'
-        if (issue?.code === 'unrecognized_keys') {
-          field = fieldOf([...issue.path, issue.keys[0] ?? ''])
-          problem = `unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')} (allowed: entity, ts, vector, meta)`
-        } else if (issue?.code === 'invalid_type' && issue.path.length === 0) {
-          problem = 'expected a JSON object {entity?, ts, vector, meta?}'
-        }
-        throw inputError(ctx.file, { line, field }, problem, parsed.error)
-      }
-      const row = parsed.data
-      const entity = row.entity ?? ctx.entity
-      if (entity === undefined) {
-        throw inputError(ctx.file, { line, field: 'entity' }, 'no "entity" in the row and no --entity given')
-      }
-      let ts: number
-      if (typeof row.ts === 'number') {
-        if (!Number.isSafeInteger(row.ts)) {
-          throw inputError(ctx.file, { line, field: 'ts' }, `${row.ts} is not an integer number of epoch milliseconds`)
-        }
-        ts = row.ts
-      } else {
-        parseTsString ??= timestampParserFor(row.ts)
-        const parsedTs = parseTsString(row.ts)
-        if (parsedTs === undefined) unparseableTimestamp(ctx, row.ts, { line, field: 'ts' })
-        ts = parsedTs
-      }
-      checkTimestampRange(ctx, ts, String(row.ts), { line, field: 'ts' })
-      const dim = row.vector.length
-      const known = ctx.dims.get(entity)
-      if (known === undefined) ctx.dims.set(entity, dim)
-      else if (known !== dim) {
-        throw inputError(
-          ctx.file,
-          { line, field: 'vector' },
-          `vector dimension changed for entity ${quote(entity)}: expected ${known}, got ${dim}`,
-        )
-      }
-      const obs: Observation = { entity, ts, vector: row.vector }
-      if (row.meta !== undefined) obs.meta = row.meta
+      const obs = observationOf(ctx, value, { line })
       rows++
       batch.push(obs)
       if (batch.length >= ctx.batchSize) {
