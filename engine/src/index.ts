@@ -42,6 +42,7 @@ export {
   type Observation,
   type ObservationFormat,
   type ObservationSource,
+  observationRowSchema,
   parseObservationRows,
   parseTimestamp,
   readObservations,

@@ -13,6 +13,10 @@ export type VsdbErrorCode =
   | 'BAD_CAR'
   | 'CLOSED'
   | 'WRITE_FAILED'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'TOO_LARGE'
+  | 'UNAVAILABLE'
 
 export interface VsdbErrorDetails {
   cid?: string

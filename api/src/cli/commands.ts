@@ -1,34 +1,14 @@
-import { createReadStream, createWriteStream } from 'node:fs'
 import { rename, rm, stat } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
-import { Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
-import { clusterStatus, defaultParts, type ObservationFormat, openNode, parseTimestamp, type VsdbNode } from '@vsdb/engine'
-import { auditLog, exportCar, importCar, initLog, type Log, openLog, resolveDataDir, VsdbError } from '@vsdb/log'
+import { type ObservationFormat, parseTimestamp } from '@vsdb/engine'
+import { initLog, resolveDataDir, VsdbError } from '@vsdb/log'
+import { withNodeAccess } from './node-access.ts'
 import { printResult } from './output.ts'
 import { createIngestProgress } from './progress.ts'
 
 export interface GlobalOptions {
   dir?: string
   json?: boolean
-}
-
-async function withNode<T>(options: GlobalOptions, run: (node: VsdbNode) => Promise<T>): Promise<T> {
-  const node = await openNode({ dir: resolveDataDir(options.dir), parts: defaultParts() })
-  try {
-    return await run(node)
-  } finally {
-    await node.close()
-  }
-}
-
-async function withLog<T>(options: GlobalOptions, run: (log: Log) => Promise<T>): Promise<T> {
-  const log = await openLog({ dir: resolveDataDir(options.dir) })
-  try {
-    return await run(log)
-  } finally {
-    await log.close()
-  }
 }
 
 export async function initCommand(options: GlobalOptions & { role?: 'edge' | 'coordinator'; cluster?: string }): Promise<void> {
@@ -56,7 +36,7 @@ export async function ingestCommand(
   files: string[],
   options: GlobalOptions & { entity?: string; format?: ObservationFormat },
 ): Promise<void> {
-  await withNode(options, async (node) => {
+  await withNodeAccess(options.dir, async (node) => {
     const progress = createIngestProgress(!options.json && process.stderr.isTTY === true)
     const started = performance.now()
     try {
@@ -122,8 +102,8 @@ export async function queryCommand(options: QueryCommandOptions): Promise<void> 
         : parseNumber(options.minAnomaly, '--min-anomaly', (n) => n >= 0 && n <= 1, 'a number in [0, 1]'),
     regime: options.regime,
   }
-  await withNode(options, async (node) => {
-    const hits = node.query(query)
+  await withNodeAccess(options.dir, async (node) => {
+    const hits = await node.query(query)
     printResult(options, { ok: true, k, hits }, () =>
       hits.length === 0
         ? 'no segment matches'
@@ -138,16 +118,16 @@ export async function queryCommand(options: QueryCommandOptions): Promise<void> 
 }
 
 export async function digestCommand(options: GlobalOptions): Promise<void> {
-  await withNode(options, async (node) => {
-    const { events, digest } = node.digest()
+  await withNodeAccess(options.dir, async (node) => {
+    const { events, digest } = await node.digest()
     printResult(options, { events, digest }, () => `${digest}  (${events} events)`)
   })
 }
 
 export async function replayCommand(options: GlobalOptions & { into?: string }): Promise<void> {
-  await withNode(options, async (node) => {
+  await withNodeAccess(options.dir, async (node) => {
     const started = performance.now()
-    const result = await node.replay({ into: options.into === undefined ? undefined : resolve(options.into) })
+    const result = await node.replay(options.into === undefined ? undefined : resolve(options.into))
     const seconds = (performance.now() - started) / 1000
     printResult(
       options,
@@ -170,12 +150,12 @@ export async function readCommand(
 ): Promise<void> {
   const from = options.from === undefined ? undefined : parseTime(options.from, '--from')
   const to = options.to === undefined ? undefined : parseTime(options.to, '--to')
-  await withNode(options, async (node) => {
-    const rows = await node.read({ entity: options.entity, from, to })
+  await withNodeAccess(options.dir, async (node) => {
+    const { rows, dim: entityDim } = await node.read({ entity: options.entity, from, to })
     const format = options.json ? 'jsonl' : (options.format ?? 'csv')
     const out: string[] = []
     if (format === 'csv') {
-      const dim = rows[0]?.vector.length ?? node.views.entity(options.entity)?.dim ?? 1
+      const dim = rows[0]?.vector.length ?? entityDim ?? 1
       out.push(['timestamp', ...Array.from({ length: dim }, (_, d) => `v${d}`)].join(','))
       for (const row of rows) out.push([new Date(row.ts).toISOString(), ...row.vector].join(','))
     } else {
@@ -187,16 +167,16 @@ export async function readCommand(
 }
 
 export async function statusCommand(options: GlobalOptions): Promise<void> {
-  await withNode(options, async (node) => {
-    const status = await clusterStatus(node)
+  await withNodeAccess(options.dir, async (node) => {
+    const status = await node.status()
     printResult(options, status, () => JSON.stringify(status, null, 2))
   })
 }
 
 export async function auditCommand(options: GlobalOptions): Promise<void> {
-  await withLog(options, async (log) => {
+  await withNodeAccess(options.dir, async (node) => {
     const started = performance.now()
-    const report = await auditLog(log)
+    const report = await node.audit()
     const seconds = (performance.now() - started) / 1000
     const first = report.problems[0]
     printResult(options, { ...report, seconds }, () =>
@@ -230,17 +210,15 @@ async function assertReadableFile(path: string): Promise<void> {
 
 export async function exportCommand(options: GlobalOptions & { car: string }): Promise<void> {
   await assertWritableTarget(options.car)
-  await withLog(options, async (log) => {
+  await withNodeAccess(options.dir, async (node) => {
     const tmp = `${options.car}.partial`
     try {
-      const car = await exportCar(log)
-      await pipeline(Readable.from(car.out), createWriteStream(tmp))
-      const counts = await car.done
+      const counts = await node.exportCar(tmp)
       await rename(tmp, options.car)
-      printResult(
-        options,
-        { ok: true, car: options.car, roots: car.roots.map(String), ...counts },
-        () => `exported ${counts.events} events, ${counts.blocks} blocks, ${car.roots.length} root(s) to ${options.car}`,
+      printResult(options, { ok: true, car: options.car, ...counts }, () =>
+        'events' in counts
+          ? `exported ${counts.events} events, ${counts.blocks} blocks, ${(counts.roots as string[]).length} root(s) to ${options.car}`
+          : `exported the running node's archive (${node.remote}) to ${options.car}`,
       )
     } catch (err) {
       await rm(tmp, { force: true })
@@ -251,8 +229,8 @@ export async function exportCommand(options: GlobalOptions & { car: string }): P
 
 export async function importCommand(options: GlobalOptions & { car: string }): Promise<void> {
   await assertReadableFile(options.car)
-  await withLog(options, async (log) => {
-    const result = await importCar(log, createReadStream(options.car))
+  await withNodeAccess(options.dir, async (node) => {
+    const result = await node.importCar(options.car)
     printResult(options, { ok: true, car: options.car, ...result }, () =>
       result.newEvents === 0 && result.newBlocks === 0
         ? `nothing new in ${options.car}: all ${result.events} events already held`

@@ -14,6 +14,8 @@ import {
   statusCommand,
 } from './commands.ts'
 import { printError } from './output.ts'
+import { type ServeOptions, serveCommand } from './serve-command.ts'
+import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './token-command.ts'
 
 function positiveText(name: string) {
   return (value: string): string => {
@@ -104,6 +106,33 @@ function buildProgram(): Command {
     .description('verify a CAR and import its chains; writes nothing unless all of it verifies')
     .requiredOption('--car <FILE>', 'input CAR file')
     .action((_opts, command: Command) => importCommand(globals(command) as GlobalOptions & { car: string }))
+
+  program
+    .command('serve')
+    .description('serve the node: tRPC over HTTP and WebSocket, REST, the IPFS gateway and the dashboard, on one port')
+    .option('--port <N>', 'port (0: any free one)', '7300')
+    .option('--host <HOST>', 'address to bind (default 127.0.0.1: this machine only; 0.0.0.0 widens it)', '127.0.0.1')
+    .option('--print-token', 'create a read token and print it with the dashboard URL')
+    .action((_opts, command: Command) => serveCommand(globals(command) as ServeOptions))
+
+  const token = program.command('token').description('bearer tokens for the API (stored hashed)')
+  token
+    .command('create')
+    .description('create a token; it is printed once')
+    .addOption(new Option('--scope <SCOPE>', 'what it may do').choices(['read', 'write', 'admin']).makeOptionMandatory())
+    .option('--label <TEXT>', 'a note to tell tokens apart')
+    .action((_opts, command: Command) =>
+      tokenCreateCommand(globals(command) as GlobalOptions & { scope: 'read' | 'write' | 'admin'; label?: string }),
+    )
+  token
+    .command('list')
+    .description('tokens (never their secrets)')
+    .action((_opts, command: Command) => tokenListCommand(globals(command)))
+  token
+    .command('revoke')
+    .description('revoke a token (it stays listed, marked revoked)')
+    .argument('<ID>', 'token id (from token list)')
+    .action((id: string, _opts, command: Command) => tokenRevokeCommand(id, globals(command)))
 
   return program
 }

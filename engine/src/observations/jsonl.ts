@@ -7,7 +7,7 @@ import { timestampParserFor } from './timestamp.ts'
 import type { Observation } from './types.ts'
 
 /** One JSONL line. Unknown keys are rejected (a misspelt `ts` must not pass silently). */
-export const jsonlRowSchema = z.strictObject({
+export const observationRowSchema = z.strictObject({
   entity: z.string().min(1).optional(),
   ts: z.union([z.number(), z.string()], {
     error: 'expected epoch milliseconds (a number) or an ISO 8601 string',
@@ -16,7 +16,7 @@ export const jsonlRowSchema = z.strictObject({
   meta: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()], { error: 'expected a string, number or boolean' })).optional(),
 })
 
-export type JsonlRow = z.infer<typeof jsonlRowSchema>
+export type JsonlRow = z.infer<typeof observationRowSchema>
 
 /**
  * Split a byte stream into lines without ever holding more than `maxLineBytes` of one line: a longer line
@@ -79,7 +79,7 @@ function fieldOf(path: readonly PropertyKey[]): string | undefined {
  * range, and the entity's dimension (checked against and recorded in `ctx.dims`). Errors name `where`.
  */
 export function observationOf(ctx: ReadContext, value: unknown, where: InputLocation): Observation {
-  const parsed = jsonlRowSchema.safeParse(value)
+  const parsed = observationRowSchema.safeParse(value)
   if (!parsed.success) {
     // An unknown key is reported first: `"tss": 1` is better explained as a typo than as a missing `ts`.
     const issues = parsed.error.issues

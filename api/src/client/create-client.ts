@@ -1,0 +1,70 @@
+import {
+  createTRPCClient,
+  createWSClient,
+  httpBatchLink,
+  httpBatchStreamLink,
+  httpLink,
+  splitLink,
+  type TRPCClient,
+  wsLink,
+} from '@trpc/client'
+import type { AppRouter } from '../router/app-router.ts'
+
+export interface ClientOptions {
+  /** The node's base URL, e.g. `http://127.0.0.1:7300` (what `vsdb serve` prints). */
+  url: string
+  token: string
+  /**
+   * How calls travel: `http` (batched, keep-alive; subscriptions over WebSocket when used) or `ws` (everything
+   * over one WebSocket). Default `http`.
+   */
+  transport?: 'http' | 'ws'
+}
+
+export type VsdbClient = TRPCClient<AppRouter> & {
+  /** Closes the WebSocket, if one was opened. */
+  close(): Promise<void>
+}
+
+/**
+ * A typed client of a running node: every procedure of the router, with its input and output types. Queries and
+ * mutations go over HTTP with batching; subscriptions (`onSegment`, `onAnomaly`) over a WebSocket opened on first use.
+ *
+ * @example
+ * const vsdb = createClient({ url: 'http://127.0.0.1:7300', token })
+ * const hits = await vsdb.query.query({ like: segmentCid, k: 10 })
+ */
+export function createClient(options: ClientOptions): VsdbClient {
+  const base = options.url.replace(/\/+$/, '')
+  const headers = { authorization: `Bearer ${options.token}` }
+  const ws = createWSClient({
+    url: `${base.replace(/^http/, 'ws')}/trpc`,
+    connectionParams: { token: options.token },
+    lazy: { enabled: true, closeMs: 5_000 },
+  })
+  const http = splitLink<AppRouter>({
+    // Binary input (a CAR to import) cannot be batched; a streamed output (an export) needs the streaming link.
+    condition: (op) => op.path === 'import',
+    true: httpLink({ url: `${base}/trpc`, headers }),
+    false: splitLink({
+      condition: (op) => op.path === 'export',
+      true: httpBatchStreamLink({ url: `${base}/trpc`, headers }),
+      false: httpBatchLink({ url: `${base}/trpc`, headers, maxItems: 32 }),
+    }),
+  })
+  const trpc = createTRPCClient<AppRouter>({
+    links: [
+      splitLink({
+        condition: (op) => op.type === 'subscription' || (options.transport === 'ws' && op.path !== 'import'),
+        true: wsLink({ client: ws }),
+        false: http,
+      }),
+    ],
+  })
+  const close = async (): Promise<void> => {
+    await ws.close()
+  }
+  return new Proxy(trpc, {
+    get: (target, prop, receiver) => (prop === 'close' ? close : Reflect.get(target, prop, receiver)),
+  }) as VsdbClient
+}

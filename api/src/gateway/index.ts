@@ -1,0 +1,1 @@
+export { createGatewayHandler, type GatewayHandler } from './trustless-gateway.ts'

@@ -1,0 +1,80 @@
+import { octetInputParser } from '@trpc/server/http'
+import { clusterStatus } from '@vsdb/engine'
+import { auditLog, exportCar, importCar, VsdbError } from '@vsdb/log'
+import { z } from 'zod'
+import { SCOPES } from '../tokens/index.ts'
+import { nodeFeed } from './feed.ts'
+import { anomalyFeedInput, cidString, ingestInput, queryInput, readInput, segmentFeedInput, segmentsInput } from './inputs.ts'
+import { adminProcedure, readProcedure, router, writeProcedure } from './trpc.ts'
+
+const tokens = router({
+  create: adminProcedure
+    .input(z.strictObject({ scope: z.enum(SCOPES), label: z.string().max(128).default('') }))
+    .mutation(({ ctx, input }) => ctx.tokens.create(input.scope, input.label)),
+  list: adminProcedure.query(({ ctx }) => ctx.tokens.list()),
+  revoke: adminProcedure.input(z.strictObject({ id: z.string().min(1).max(64) })).mutation(({ ctx, input }) => ctx.tokens.revoke(input.id)),
+})
+
+/** Everything the engine does, with zod inputs; each procedure asks for the scope it needs (read ⊂ write ⊂ admin). */
+export const appRouter = router({
+  status: readProcedure.query(({ ctx }) => clusterStatus(ctx.node)),
+  entities: readProcedure.query(({ ctx }) => ctx.node.views.entities()),
+  segments: readProcedure.input(segmentsInput).query(({ ctx, input }) => ctx.node.segments(input)),
+  segment: readProcedure.input(z.strictObject({ cid: cidString })).query(({ ctx, input }) => {
+    const segment = ctx.node.views.segment(input.cid)
+    if (segment === undefined) throw notFound('cid', `no segment ${input.cid}`)
+    return segment
+  }),
+  alerts: readProcedure.input(segmentsInput).query(({ ctx, input }) => ctx.node.views.alerts(input)),
+  query: readProcedure.input(queryInput).query(({ ctx, input }) => ctx.node.query(input)),
+  read: readProcedure.input(readInput).query(async ({ ctx, input }) => {
+    const rows = await ctx.node.read(input)
+    return input.limit === undefined ? rows : rows.slice(0, input.limit)
+  }),
+  digest: readProcedure.query(({ ctx }) => ctx.node.digest()),
+  counts: readProcedure.query(({ ctx }) => ctx.node.views.counts()),
+  ingest: writeProcedure.input(ingestInput).mutation(({ ctx, input }) => ctx.node.ingestRows(input.observations, { entity: input.entity })),
+  /** Rebuilds the projections from the log alone, beside the live ones, and returns that digest to compare. */
+  replayDigest: adminProcedure.query(({ ctx }) => ctx.node.replay()),
+  audit: adminProcedure.query(({ ctx }) => auditLog(ctx.node.log)),
+  /** The CAR of every block, rooted at the heads, as a stream of chunks (base64). `GET /v1/export` serves the bytes as they are. */
+  export: adminProcedure.query(async function* ({ ctx }) {
+    const car = await exportCar(ctx.node.log)
+    for await (const chunk of car.out) yield Buffer.from(chunk).toString('base64')
+    await car.done
+  }),
+  import: adminProcedure.input(octetInputParser).mutation(async ({ ctx, input }) => {
+    const result = await importCar(ctx.node.log, input as AsyncIterable<Uint8Array>)
+    await ctx.node.refresh()
+    return result
+  }),
+  tokens,
+  /** Segments as they are sealed (or arrive from elsewhere), optionally of one entity and above an anomaly score. */
+  onSegment: readProcedure
+    .input(segmentFeedInput)
+    .subscription(({ ctx, input, signal }) =>
+      nodeFeed(ctx.node, signal, (_event, segment) =>
+        segment !== undefined && segment.anomaly >= input.minAnomaly && (input.entity === undefined || segment.entity === input.entity)
+          ? [segment]
+          : [],
+      ),
+    ),
+  /** Each observation whose anomaly score is at or above the threshold, with its segment, as segments seal. */
+  onAnomaly: readProcedure
+    .input(anomalyFeedInput)
+    .subscription(({ ctx, input, signal }) =>
+      nodeFeed(ctx.node, signal, (_event, segment) =>
+        segment === undefined || (input.entity !== undefined && segment.entity !== input.entity)
+          ? []
+          : segment.alerts
+              .filter((a) => a.score >= input.threshold)
+              .map((a) => ({ entity: segment.entity, segment: segment.cid, ts: a.ts, score: a.score })),
+      ),
+    ),
+})
+
+export type AppRouter = typeof appRouter
+
+function notFound(field: string, message: string): VsdbError {
+  return new VsdbError('NOT_FOUND', message, { field })
+}

@@ -1,0 +1,79 @@
+import { initTRPC, TRPCError } from '@trpc/server'
+import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc'
+import { isVsdbError, type VsdbErrorCode } from '@vsdb/log'
+import { ZodError } from 'zod'
+import { type Scope, scopeAllows } from '../tokens/index.ts'
+import type { ApiContext } from './context.ts'
+
+const STATUS_OF: Partial<Record<VsdbErrorCode, TRPC_ERROR_CODE_KEY>> = {
+  INVALID_INPUT: 'BAD_REQUEST',
+  BAD_CAR: 'BAD_REQUEST',
+  NOT_FOUND: 'NOT_FOUND',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  FORBIDDEN: 'FORBIDDEN',
+  TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  IN_USE: 'CONFLICT',
+  ALREADY_INITIALIZED: 'CONFLICT',
+  CLOSED: 'SERVICE_UNAVAILABLE',
+  UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+}
+
+/** The field a bad input is about: the engine's error names it, or the first zod issue's path. */
+function fieldOf(cause: unknown): string | undefined {
+  if (isVsdbError(cause)) {
+    const { field, index } = cause.details
+    if (typeof field !== 'string') return undefined
+    return typeof index === 'number' ? `observations.${index}.${field}` : field
+  }
+  if (cause instanceof ZodError) {
+    const path = cause.issues[0]?.path
+    return path === undefined || path.length === 0 ? undefined : path.map(String).join('.')
+  }
+  return undefined
+}
+
+const t = initTRPC.context<ApiContext>().create({
+  errorFormatter({ shape, error }) {
+    const { cause } = error
+    const field = fieldOf(cause)
+    let message = shape.message
+    if (cause instanceof ZodError) {
+      const issue = cause.issues[0]
+      message = issue === undefined ? 'invalid input' : `${field ?? 'input'}: ${issue.message}`
+    }
+    return {
+      ...shape,
+      message,
+      data: { ...shape.data, stack: undefined, field, vsdbCode: isVsdbError(cause) ? cause.code : undefined },
+    }
+  },
+})
+
+/** The project's errors become tRPC errors with the matching HTTP status; the message and field are kept. */
+const vsdbErrors = t.middleware(async ({ next }) => {
+  const result = await next()
+  if (!result.ok && isVsdbError(result.error.cause)) {
+    const cause = result.error.cause
+    throw new TRPCError({ code: STATUS_OF[cause.code] ?? 'INTERNAL_SERVER_ERROR', message: cause.message, cause })
+  }
+  return result
+})
+
+function requireScope(scope: Scope) {
+  return t.middleware(({ ctx, next }) => {
+    if (ctx.principal === null) {
+      throw new TRPCError({ code: 'UNAUTHORIZED', message: 'a bearer token is required (Authorization: Bearer TOKEN)' })
+    }
+    if (!scopeAllows(ctx.principal.scope, scope)) {
+      throw new TRPCError({ code: 'FORBIDDEN', message: `this needs a ${scope} token; this token's scope is ${ctx.principal.scope}` })
+    }
+    return next({ ctx: { ...ctx, principal: ctx.principal } })
+  })
+}
+
+export const router = t.router
+export const createCallerFactory = t.createCallerFactory
+const base = t.procedure.use(vsdbErrors)
+export const readProcedure = base.use(requireScope('read'))
+export const writeProcedure = base.use(requireScope('write'))
+export const adminProcedure = base.use(requireScope('admin'))

@@ -1,0 +1,123 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { createHTTPHandler } from '@trpc/server/adapters/standalone'
+import { applyWSSHandler } from '@trpc/server/adapters/ws'
+import type { VsdbNode } from '@vsdb/engine'
+import { WebSocketServer } from 'ws'
+import { createGatewayHandler } from '../gateway/trustless-gateway.ts'
+import { appRouter } from '../router/app-router.ts'
+import type { ApiContext } from '../router/context.ts'
+import type { TokenStore } from '../tokens/index.ts'
+import { bearerToken, principalOf, requireScope } from './auth.ts'
+import { sendError, sendJson } from './http-errors.ts'
+import { createRestHandler } from './rest-routes.ts'
+import { serveStatic } from './static-files.ts'
+
+export interface ApiServerOptions {
+  node: VsdbNode
+  tokens: TokenStore
+  /** Default 127.0.0.1: only this machine. Pass `0.0.0.0` (or an address) to widen. */
+  host?: string
+  /** Default 0: any free port. */
+  port?: number
+  /** Largest request body (ingest batches, imports through tRPC); default 64 MiB. */
+  maxBodyBytes?: number
+  /** A request that takes longer is cut off; default 120 s. */
+  requestTimeoutMs?: number
+  /** The built dashboard; default the api package's `dashboard/dist`. */
+  dashboardDir?: string
+}
+
+export interface ApiServer {
+  readonly url: string
+  readonly port: number
+  readonly host: string
+  close(): Promise<void>
+}
+
+const DEFAULT_DASHBOARD = fileURLToPath(new URL('../../dashboard/dist', import.meta.url))
+
+/** One port for everything: tRPC over HTTP (`/trpc`) and WebSocket, REST (`/v1`), the trustless gateway (`/ipfs`), the dashboard (`/`). */
+export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  const { node, tokens } = options
+  const host = options.host ?? '127.0.0.1'
+  const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024 * 1024
+  const dashboardDir = options.dashboardDir ?? DEFAULT_DASHBOARD
+  const listening: { url: string } = { url: '' }
+  const contextFor = async (token: string | undefined): Promise<ApiContext> => ({
+    node,
+    tokens,
+    principal: await principalOf(tokens, token),
+    listening,
+  })
+
+  const trpc = createHTTPHandler({
+    router: appRouter,
+    basePath: '/trpc/',
+    maxBodySize: maxBodyBytes,
+    createContext: ({ req }) => contextFor(bearerToken(req)),
+  })
+  const rest = createRestHandler(maxBodyBytes)
+  const gateway = createGatewayHandler(node.log)
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://localhost')
+    const path = url.pathname
+    if (path === '/trpc' || path.startsWith('/trpc/')) return trpc(req, res)
+    if (path.startsWith('/v1/')) return await rest(req, res, url, await contextFor(bearerToken(req)))
+    if (path.startsWith('/ipfs/')) {
+      requireScope(await principalOf(tokens, bearerToken(req)), 'read')
+      return await gateway(req, res)
+    }
+    if ((req.method === 'GET' || req.method === 'HEAD') && (await serveStatic(dashboardDir, path, res, req.method === 'HEAD'))) return
+    sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `no route ${path}` } })
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => sendError(res, err))
+  })
+  server.requestTimeout = options.requestTimeoutMs ?? 120_000
+  server.headersTimeout = 20_000
+  server.keepAliveTimeout = 30_000
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: maxBodyBytes })
+  const ws = applyWSSHandler({
+    wss,
+    router: appRouter,
+    keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
+    // Browsers cannot set headers on a WebSocket: the token comes as a connection parameter instead.
+    createContext: ({ req, info }) => {
+      const param = info.connectionParams?.token
+      return contextFor(bearerToken(req) ?? (typeof param === 'string' ? param : undefined))
+    },
+  })
+  server.on('upgrade', (req, socket, head) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname
+    if (path !== '/trpc' && path !== '/trpc/') {
+      socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n')
+      return
+    }
+    wss.handleUpgrade(req, socket, head, (client) => wss.emit('connection', client, req))
+  })
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, host, () => resolve())
+  })
+  const { port } = server.address() as AddressInfo
+  listening.url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+
+  return {
+    url: listening.url,
+    port,
+    host,
+    async close() {
+      ws.broadcastReconnectNotification()
+      for (const client of wss.clients) client.terminate()
+      await new Promise<void>((resolve) => wss.close(() => resolve()))
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}

@@ -1,0 +1,147 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { mkdir, open, readFile, rename, stat } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { VsdbError } from '@vsdb/log'
+import { z } from 'zod'
+
+export const SCOPES = ['read', 'write', 'admin'] as const
+export type Scope = (typeof SCOPES)[number]
+
+/** admin ⊇ write ⊇ read. */
+export function scopeAllows(held: Scope, needed: Scope): boolean {
+  return SCOPES.indexOf(held) >= SCOPES.indexOf(needed)
+}
+
+const recordSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9]{12}$/),
+  scope: z.enum(SCOPES),
+  label: z.string().max(128),
+  /** sha-256 of the secret, hex: the token itself is never stored. */
+  hash: z.string().regex(/^[0-9a-f]{64}$/),
+  created: z.string(),
+  /** Revoking keeps the record (nothing is deleted) and marks when. */
+  revoked: z.string().nullable(),
+})
+const fileSchema = z.strictObject({ format: z.literal(1), tokens: z.array(recordSchema) })
+
+export type TokenRecord = z.infer<typeof recordSchema>
+export type TokenInfo = Omit<TokenRecord, 'hash'>
+export interface Principal {
+  id: string
+  scope: Scope
+}
+
+export interface TokenStore {
+  /** Makes a token; the secret is in the returned string only, never on disk. */
+  create(scope: Scope, label?: string): Promise<{ token: string; info: TokenInfo }>
+  list(): Promise<TokenInfo[]>
+  revoke(id: string): Promise<TokenInfo>
+  /** The principal a bearer token stands for, or null (unknown, malformed or revoked). Constant time in the secret. */
+  verify(token: string): Promise<Principal | null>
+  /** A token that lives in this process only (the running node's own key for local CLI calls). */
+  ephemeral(scope: Scope): string
+}
+
+const TOKEN_PATTERN = /^vsdb_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/
+const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest()
+
+class FileTokenStore implements TokenStore {
+  readonly #path: string
+  #cache: { mtimeMs: number; size: number; records: TokenRecord[] } | null = null
+  readonly #ephemeral = new Map<string, { hash: Buffer; scope: Scope }>()
+
+  constructor(path: string) {
+    this.#path = path
+  }
+
+  /** Re-read when the file changed, so tokens made by `vsdb token create` work on a running node at once. */
+  async #records(): Promise<TokenRecord[]> {
+    let info: { mtimeMs: number; size: number }
+    try {
+      info = await stat(this.#path)
+    } catch {
+      return []
+    }
+    if (this.#cache !== null && this.#cache.mtimeMs === info.mtimeMs && this.#cache.size === info.size) return this.#cache.records
+    let parsed: z.infer<typeof fileSchema>
+    try {
+      parsed = fileSchema.parse(JSON.parse(await readFile(this.#path, 'utf8')))
+    } catch (err) {
+      throw new VsdbError('INVALID_INPUT', `${this.#path} is not a valid token file: ${(err as Error).message}`, { path: this.#path })
+    }
+    this.#cache = { ...info, records: parsed.tokens }
+    return parsed.tokens
+  }
+
+  async #write(records: TokenRecord[]): Promise<void> {
+    await mkdir(dirname(this.#path), { recursive: true })
+    const tmp = `${this.#path}.${process.pid}.tmp`
+    const file = await open(tmp, 'w', 0o600)
+    try {
+      await file.writeFile(`${JSON.stringify({ format: 1, tokens: records }, null, 2)}\n`)
+      await file.sync()
+    } finally {
+      await file.close()
+    }
+    await rename(tmp, this.#path)
+    this.#cache = null
+  }
+
+  async create(scope: Scope, label = ''): Promise<{ token: string; info: TokenInfo }> {
+    if (!SCOPES.includes(scope))
+      throw new VsdbError('INVALID_INPUT', `scope must be read, write or admin, not ${scope}`, { field: 'scope' })
+    const id = randomBytes(8).readBigUInt64BE().toString(36).padStart(13, '0').slice(-12)
+    const secret = randomBytes(32).toString('base64url')
+    const token = `vsdb_${id}_${secret}`
+    const record: TokenRecord = {
+      id,
+      scope,
+      label,
+      hash: sha256(token).toString('hex'),
+      created: new Date().toISOString(),
+      revoked: null,
+    }
+    await this.#write([...(await this.#records()), record])
+    const { hash: _, ...info } = record
+    return { token, info }
+  }
+
+  async list(): Promise<TokenInfo[]> {
+    return (await this.#records()).map(({ hash: _, ...info }) => info)
+  }
+
+  async revoke(id: string): Promise<TokenInfo> {
+    const records = await this.#records()
+    const record = records.find((r) => r.id === id)
+    if (record === undefined) throw new VsdbError('NOT_FOUND', `no token ${id}`, { field: 'id' })
+    const updated = { ...record, revoked: record.revoked ?? new Date().toISOString() }
+    await this.#write(records.map((r) => (r.id === id ? updated : r)))
+    const { hash: _, ...info } = updated
+    return info
+  }
+
+  async verify(token: string): Promise<Principal | null> {
+    const match = TOKEN_PATTERN.exec(token)
+    if (match === null) return null
+    const id = match[1] as string
+    const presented = sha256(token)
+    const ephemeral = this.#ephemeral.get(id)
+    if (ephemeral !== undefined) return timingSafeEqual(presented, ephemeral.hash) ? { id, scope: ephemeral.scope } : null
+    const record = (await this.#records()).find((r) => r.id === id)
+    if (record === undefined) return null
+    const equal = timingSafeEqual(presented, Buffer.from(record.hash, 'hex'))
+    return equal && record.revoked === null ? { id, scope: record.scope } : null
+  }
+
+  ephemeral(scope: Scope): string {
+    const id = randomBytes(8).readBigUInt64BE().toString(36).padStart(13, '0').slice(-12)
+    const token = `vsdb_${id}_${randomBytes(32).toString('base64url')}`
+    this.#ephemeral.set(id, { hash: sha256(token), scope })
+    return token
+  }
+}
+
+/** The bearer tokens of a data directory, in `DIR/tokens.json` (mode 0600; hashes only). */
+export function openTokenStore(dataDir: string): TokenStore {
+  return new FileTokenStore(join(dataDir, 'tokens.json'))
+}

@@ -1,0 +1,177 @@
+import { clusterStatusSchema } from '@vsdb/engine'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createClient } from '../src/client/create-client.ts'
+import { type ApiFixture, observations, startFixture } from './api-fixture.ts'
+
+let f: ApiFixture
+beforeAll(async () => {
+  f = await startFixture({ maxBodyBytes: 4 * 1024 * 1024 })
+})
+afterAll(async () => {
+  await f.close()
+})
+
+interface ErrorBody {
+  error: { code: string; message: string; field?: string }
+}
+const errorOf = async (response: Response) => ((await response.json()) as ErrorBody).error
+
+const rest = (path: string, init: RequestInit & { token?: string } = {}) =>
+  fetch(`${f.server.url}${path}`, {
+    ...init,
+    headers: {
+      ...(init.token === undefined ? {} : { authorization: `Bearer ${init.token}` }),
+      ...(init.headers as Record<string, string>),
+    },
+  })
+
+describe('API over HTTP and WebSocket', () => {
+  it('ingests through the typed client, seals segments, and answers every read procedure with the node’s own values', async () => {
+    const client = createClient({ url: f.server.url, token: f.tokens.write })
+    try {
+      const summary = await client.ingest.mutate({ observations: observations('truck', 0, 1500) })
+      expect(summary).toMatchObject({ rows: 1500, entities: ['truck'] })
+      expect(summary.segments).toBeGreaterThan(0)
+      const [entities, segments, digest, counts] = await Promise.all([
+        client.entities.query(),
+        client.segments.query({ entity: 'truck' }),
+        client.digest.query(),
+        client.counts.query(),
+      ])
+      expect(entities.map((e) => e.entity)).toEqual(['truck'])
+      expect(segments).toEqual(f.node.segments({ entity: 'truck' }))
+      expect(digest).toEqual(f.node.digest())
+      expect(counts.segments).toBe(segments.length)
+      const first = segments[0]!
+      expect(await client.segment.query({ cid: first.cid })).toEqual(first)
+      const hits = await client.query.query({ like: first.cid, k: 3 })
+      expect(hits).toEqual(f.node.query({ like: first.cid, k: 3 }))
+      const rows = await client.read.query({ entity: 'truck', from: 1_700_000_000_000, to: 1_700_000_009_000 })
+      expect(rows.map((r) => r.ts)).toEqual(Array.from({ length: 10 }, (_, i) => 1_700_000_000_000 + i * 1000))
+      const status = await client.status.query()
+      expect(clusterStatusSchema.parse(status).members[0]?.node_id).toBe(f.node.log.node)
+    } finally {
+      await client.close()
+    }
+  })
+
+  it('serves GET /v1/cluster/status in the seed’s exact shape, 401 without a token and 403 with too narrow a scope', async () => {
+    const ok = await rest('/v1/cluster/status', { token: f.tokens.read })
+    expect(ok.status).toBe(200)
+    const status = clusterStatusSchema.parse(await ok.json())
+    expect(status).toMatchObject({ node_count: 1, topology: 'standalone' })
+    expect(status.members[0]?.entities).toBe(f.node.views.entities().filter((e) => e.observations > 0).length)
+
+    const none = await rest('/v1/cluster/status')
+    expect(none.status).toBe(401)
+    expect((await errorOf(none)).code).toBe('UNAUTHORIZED')
+    const forged = await rest('/v1/cluster/status', { token: `${f.tokens.admin.slice(0, -2)}xx` })
+    expect(forged.status).toBe(401)
+    const narrow = await rest('/v1/ingest', {
+      token: f.tokens.read,
+      method: 'POST',
+      body: JSON.stringify({ observations: observations('x', 0, 1) }),
+    })
+    expect(narrow.status).toBe(403)
+    expect((await errorOf(narrow)).code).toBe('FORBIDDEN')
+    const trpcNarrow = await rest('/trpc/audit', { token: f.tokens.write })
+    expect(trpcNarrow.status).toBe(403)
+    expect((await rest('/trpc/status')).status).toBe(401)
+  })
+
+  it('answers bad input with a 400 naming the field, and writes nothing', async () => {
+    const before = f.node.digest()
+    const post = (path: string, body: string, token = f.tokens.write) =>
+      rest(path, { token, method: 'POST', body, headers: { 'content-type': 'application/json' } })
+    const malformed = await post('/v1/ingest', '{"observations": [')
+    expect(malformed.status).toBe(400)
+    expect(await errorOf(malformed)).toMatchObject({ code: 'INVALID_INPUT', field: 'body' })
+
+    const wrongType = await post(
+      '/v1/ingest',
+      JSON.stringify({ observations: [{ entity: 'truck', ts: 1_700_000_000_000, vector: [1, 'two'] }] }),
+    )
+    expect(wrongType.status).toBe(400)
+    expect((await errorOf(wrongType)).field).toBe('observations.0.vector.1')
+
+    const wrongDim = await post(
+      '/v1/ingest',
+      JSON.stringify({ observations: [{ entity: 'truck', ts: 1_700_000_000_000, vector: [1, 2, 3] }] }),
+    )
+    expect(wrongDim.status).toBe(400)
+    expect(await errorOf(wrongDim)).toMatchObject({ field: 'observations.0.vector', message: expect.stringContaining('expected 2, got 3') })
+
+    const badK = await post('/v1/query', JSON.stringify({ vector: [1, 2], k: 0 }), f.tokens.read)
+    expect(badK.status).toBe(400)
+    expect((await errorOf(badK)).field).toBe('k')
+    const unknownEntity = await post('/v1/query', JSON.stringify({ vector: [1, 2], k: 3, entity: 'nobody' }), f.tokens.read)
+    expect(unknownEntity.status).toBe(404)
+
+    const oversized = await post('/v1/ingest', JSON.stringify({ observations: observations('big', 0, 60_000) }))
+    expect(oversized.status).toBe(413)
+    const oversizedTrpc = await post('/trpc/ingest', JSON.stringify({ observations: observations('big', 0, 60_000) }))
+    expect(oversizedTrpc.status).toBe(413)
+
+    const trpcBad = await post('/trpc/ingest', JSON.stringify({ observations: [{ entity: 'truck', ts: 'yesterday', vector: [1, 2] }] }))
+    expect(trpcBad.status).toBe(400)
+    const trpcError = ((await trpcBad.json()) as { error: { data: { field: string } } }).error
+    expect(trpcError.data.field).toBe('observations.0.ts')
+    expect(f.node.digest()).toEqual(before)
+
+    // The node keeps serving.
+    expect((await rest('/v1/digest', { token: f.tokens.read })).status).toBe(200)
+  })
+
+  it('pushes a segment sealed after subscribing to a WebSocket subscriber, and anomalies above a threshold', async () => {
+    const client = createClient({ url: f.server.url, token: f.tokens.read })
+    const writer = createClient({ url: f.server.url, token: f.tokens.write })
+    try {
+      const received: string[] = []
+      const alerts: number[] = []
+      let done!: () => void
+      const arrived = new Promise<void>((resolve) => (done = resolve))
+      const segmentSub = client.onSegment.subscribe(
+        { entity: 'drone' },
+        {
+          onData: (segment) => {
+            received.push(segment.cid)
+            if (received.length >= 2) done()
+          },
+        },
+      )
+      const anomalySub = client.onAnomaly.subscribe({ entity: 'drone', threshold: 0.5 }, { onData: (a) => alerts.push(a.score) })
+      // Let the subscriptions reach the server before anything is sealed.
+      await new Promise((r) => setTimeout(r, 300))
+      await writer.ingest.mutate({ observations: observations('drone', 0, 600) })
+      await arrived
+      segmentSub.unsubscribe()
+      anomalySub.unsubscribe()
+      const sealed = f.node.segments({ entity: 'drone' })
+      expect(received).toEqual(sealed.map((s) => s.cid))
+      const expectedAlerts = sealed.flatMap((s) => s.alerts.filter((a) => a.score >= 0.5).map((a) => a.score))
+      expect(alerts).toEqual(expectedAlerts)
+    } finally {
+      await client.close()
+      await writer.close()
+    }
+  })
+
+  it('streams a CAR export over REST and over tRPC with the same bytes, and refuses a token-less WebSocket call', async () => {
+    const rest1 = await rest('/v1/export', { token: f.tokens.admin })
+    expect(rest1.status).toBe(200)
+    const bytes = Buffer.from(await rest1.arrayBuffer())
+    const admin = createClient({ url: f.server.url, token: f.tokens.admin })
+    const noToken = createClient({ url: f.server.url, token: 'nope', transport: 'ws' })
+    try {
+      const chunks: Buffer[] = []
+      for await (const chunk of await admin.export.query()) chunks.push(Buffer.from(chunk, 'base64'))
+      expect(Buffer.concat(chunks).equals(bytes)).toBe(true)
+      await expect(noToken.status.query()).rejects.toMatchObject({ data: { code: 'UNAUTHORIZED' } })
+      const audit = await admin.audit.query()
+      expect(audit).toMatchObject({ ok: true })
+    } finally {
+      await admin.close()
+      await noToken.close()
+    }
+  })
+})
