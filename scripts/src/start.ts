@@ -2,7 +2,8 @@
 import { readdir } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { clusterStatus, defaultParts, openNode } from '@vsdb/engine'
+import { runCli } from '@vsdb/api'
+import { defaultParts, openNode } from '@vsdb/engine'
 import { initLog, isVsdbError, resolveDataDir } from '@vsdb/log'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -33,11 +34,20 @@ async function main(): Promise<void> {
     } else {
       console.log(`the bundled data set is already in ${dir}`)
     }
-    console.log(`node ${node.log.node} in ${dir}`)
-    console.log(JSON.stringify(await clusterStatus(node), null, 2))
   } finally {
     await node.close()
   }
+  // Serve it: the dashboard URL and a fresh read token are printed; Ctrl-C stops it.
+  process.exitCode = await runCli([
+    process.argv[0] ?? 'node',
+    'vsdb',
+    '--dir',
+    dir,
+    'serve',
+    '--port',
+    process.env.PORT ?? '7300',
+    '--print-token',
+  ])
 }
 
 main().catch((err: unknown) => {
