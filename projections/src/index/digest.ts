@@ -14,11 +14,30 @@ import { createHash, type Hash } from 'node:crypto'
  */
 export class RunningDigest {
   #hash: Hash
-  #buf = Buffer.allocUnsafe(4096)
+  // Labels are encoded into this buffer and hashed a chunk at a time: one hash call per label costs more than
+  // the encoding (a restart re-adds every segment of the checkpoint).
+  #buf = Buffer.allocUnsafe(1 << 16)
+  #view = new DataView(this.#buf.buffer, this.#buf.byteOffset, this.#buf.byteLength)
+  #used = 0
 
   constructor(space: string) {
     this.#hash = createHash('sha256')
     this.#hash.update(`vsdb/segment-index/v1\0${space}\0`, 'utf8')
+  }
+
+  #reserve(size: number): void {
+    if (this.#used + size <= this.#buf.length) return
+    this.#flush()
+    if (size > this.#buf.length) {
+      this.#buf = Buffer.allocUnsafe(size)
+      this.#view = new DataView(this.#buf.buffer, this.#buf.byteOffset, this.#buf.byteLength)
+    }
+  }
+
+  #flush(): void {
+    if (this.#used === 0) return
+    this.#hash.update(this.#buf.subarray(0, this.#used))
+    this.#used = 0
   }
 
   add(cid: string, entity: string, regime: string, from: number, to: number, anomaly: number, centroid: ArrayLike<number>): void {
@@ -26,26 +45,28 @@ export class RunningDigest {
     const entityBytes = Buffer.byteLength(entity, 'utf8')
     const regimeBytes = Buffer.byteLength(regime, 'utf8')
     const dim = centroid.length
-    const size = 12 + cidBytes + entityBytes + regimeBytes + 24 + 4 + 8 * dim
-    if (size > this.#buf.length) this.#buf = Buffer.allocUnsafe(Math.max(size, this.#buf.length * 2))
+    this.#reserve(12 + cidBytes + entityBytes + regimeBytes + 24 + 4 + 8 * dim)
     const buf = this.#buf
-    let o = 0
-    o = buf.writeUInt32LE(cidBytes, o)
-    o += buf.write(cid, o, 'utf8')
-    o = buf.writeUInt32LE(entityBytes, o)
-    o += buf.write(entity, o, 'utf8')
-    o = buf.writeUInt32LE(regimeBytes, o)
-    o += buf.write(regime, o, 'utf8')
-    o = buf.writeDoubleLE(from, o)
-    o = buf.writeDoubleLE(to, o)
-    o = buf.writeDoubleLE(anomaly, o)
-    o = buf.writeUInt32LE(dim, o)
-    for (let j = 0; j < dim; j++) o = buf.writeDoubleLE(centroid[j] as number, o)
-    this.#hash.update(buf.subarray(0, o))
+    const view = this.#view
+    let o = this.#used
+    view.setUint32(o, cidBytes, true)
+    o += 4 + buf.write(cid, o + 4, 'utf8')
+    view.setUint32(o, entityBytes, true)
+    o += 4 + buf.write(entity, o + 4, 'utf8')
+    view.setUint32(o, regimeBytes, true)
+    o += 4 + buf.write(regime, o + 4, 'utf8')
+    view.setFloat64(o, from, true)
+    view.setFloat64(o + 8, to, true)
+    view.setFloat64(o + 16, anomaly, true)
+    view.setUint32(o + 24, dim, true)
+    o += 28
+    for (let j = 0; j < dim; j++, o += 8) view.setFloat64(o, centroid[j] as number, true)
+    this.#used = o
   }
 
   /** sha-256 (hex) of everything added so far; adding may go on. */
   hex(): string {
+    this.#flush()
     return this.#hash.copy().digest('hex')
   }
 }
