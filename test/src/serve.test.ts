@@ -45,6 +45,12 @@ describe('vsdb serve', () => {
     const replay = expectCliOk(await vsdb(dir, ['replay']))
     expect(replay.digest).toBe(digest.digest)
     expectCliOk(await vsdb(dir, ['audit']))
+    // Export and import through the running node (tRPC: streamed chunks out, binary body in).
+    const car = join(dir, 'node.car')
+    expectCliOk(await vsdb(dir, ['export', '--car', car]))
+    const reimported = expectCliOk(await vsdb(dir, ['import', '--car', car]))
+    expect(reimported).toMatchObject({ newEvents: 0, newBlocks: 0 })
+    expect(reimported.events).toBe(digest.events)
     const query = await vsdb(dir, ['query', '--vector', '[15000]', '-k', '3'])
     expect((expectCliOk(query).hits as unknown[]).length).toBe(3)
     expectCliError(await vsdb(dir, ['query', '--vector', '[1]', '-k', '3', '--entity', 'nobody']), 'NOT_FOUND')

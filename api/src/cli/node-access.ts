@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream } from 'node:fs'
+import { createReadStream, createWriteStream, openAsBlob } from 'node:fs'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import {
@@ -27,7 +27,7 @@ import {
 } from '@vsdb/log'
 import type { SegmentHit } from '@vsdb/projections'
 import { createClient, type VsdbClient } from '../client/create-client.ts'
-import { errorOfResponse, errorOfTrpc } from './remote-errors.ts'
+import { errorOfTrpc } from './remote-errors.ts'
 import { runningNode } from './serve-file.ts'
 
 /** What the commands need of a node: the node itself in this process, or a running `vsdb serve` through its API. */
@@ -47,8 +47,7 @@ export interface NodeAccess {
 /** Observations per API call when a file is ingested through a running node. */
 const REMOTE_BATCH = 10_000
 
-function remoteAccess(client: VsdbClient, url: string, token: string): NodeAccess {
-  const auth = { authorization: `Bearer ${token}` }
+function remoteAccess(client: VsdbClient, url: string): NodeAccess {
   return {
     remote: url,
     async ingest(files, options) {
@@ -89,20 +88,19 @@ function remoteAccess(client: VsdbClient, url: string, token: string): NodeAcces
     status: () => client.status.query(),
     audit: () => client.audit.query(),
     async exportCar(path) {
-      const response = await fetch(`${url}/v1/export`, { headers: auth })
-      if (!response.ok || response.body === null) throw await errorOfResponse(response)
-      await pipeline(Readable.fromWeb(response.body), createWriteStream(path))
+      const chunks = await client.export.query()
+      await pipeline(
+        Readable.from(
+          (async function* () {
+            for await (const chunk of chunks) yield Buffer.from(chunk, 'base64')
+          })(),
+        ),
+        createWriteStream(path),
+      )
       return { via: url }
     },
     async importCar(path) {
-      const response = await fetch(`${url}/v1/import`, {
-        method: 'POST',
-        headers: { ...auth, 'content-type': 'application/vnd.ipld.car' },
-        body: Readable.toWeb(createReadStream(path)) as ReadableStream,
-        duplex: 'half',
-      } as RequestInit)
-      if (!response.ok) throw await errorOfResponse(response)
-      return (await response.json()) as ImportResult
+      return await client.import.mutate(await openAsBlob(path))
     },
   }
 }
@@ -117,7 +115,7 @@ export async function withNodeAccess<T>(dirOption: string | undefined, run: (acc
   if (served !== null) {
     const client = createClient({ url: served.url, token: served.token })
     try {
-      return await run(remoteAccess(client, served.url, served.token))
+      return await run(remoteAccess(client, served.url))
     } catch (err) {
       throw errorOfTrpc(err)
     } finally {

@@ -23,17 +23,6 @@ const TRPC_CODES: Record<string, string> = {
   PAYLOAD_TOO_LARGE: 'TOO_LARGE',
 }
 
-/** A REST error response as the project's error, so the CLI prints it as it would a local one. */
-export async function errorOfResponse(response: Response): Promise<VsdbError> {
-  const body = (await response.json().catch(() => null)) as { error?: { code?: string; message?: string; field?: string } } | null
-  const code = body?.error?.code ?? ''
-  return new VsdbError(
-    (CODES.has(code) ? code : 'UNAVAILABLE') as VsdbErrorCode,
-    body?.error?.message ?? `the node answered ${response.status} ${response.statusText}`,
-    { field: body?.error?.field },
-  )
-}
-
 /** A tRPC client error as the project's error (message and field kept). */
 export function errorOfTrpc(err: unknown): unknown {
   if (!(err instanceof TRPCClientError)) return err
