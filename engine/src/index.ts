@@ -30,11 +30,13 @@ export {
 } from './ingest.ts'
 export {
   type EngineParts,
+  type EntityParts,
   type EventListener,
   type NodeOptions,
   openNode,
   type QueryOptions,
   type ReadOptions,
+  type ReleaseSummary,
   type VsdbNode,
 } from './node.ts'
 export {

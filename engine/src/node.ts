@@ -1,12 +1,24 @@
 import { join } from 'node:path'
 import * as dagCbor from '@ipld/dag-cbor'
-import { type AppendInput, isVsdbError, type Log, openLog, type PayloadOf, type StoredEvent, VsdbError } from '@vsdb/log'
+import {
+  type AppendInput,
+  encodeBlock,
+  isVsdbError,
+  type Log,
+  MAX_RELEASED_PER_EVENT,
+  openLog,
+  RETENTION_POLICIES,
+  type RetentionPolicy,
+  type StoredEvent,
+  VsdbError,
+} from '@vsdb/log'
 import {
   createSegmentIndex,
   createViews,
   eventsAfter,
   loadCheckpoint,
   loadSegmentIndex,
+  type RetentionView,
   type SegmentFilter,
   type SegmentFilters,
   type SegmentHit,
@@ -20,12 +32,40 @@ import { CID } from 'multiformats/cid'
 import { decodeBatchBlock, type IngestOptions, type IngestSummary, ingestFiles, ingestRows } from './ingest.ts'
 import { parseObservationRows } from './observations/index.ts'
 import type { Observation } from './observations/types.ts'
-import { DEFAULT_SEGMENTER_CONFIG, EntitySegmenter, type SealedSegment, type SegmenterConfig, type SegmenterParts } from './segmenter.ts'
+import { packResumeState, parseResumeState, RawLedger, type ResumeState } from './retention.ts'
+import {
+  DEFAULT_SEGMENTER_CONFIG,
+  EntitySegmenter,
+  type SealedSegment,
+  type SegmenterConfig,
+  type SegmenterParts,
+  type SegmenterState,
+} from './segmenter.ts'
+
+/** One entity's parts; `snapshot` (optional) is the model's whole state as plain data, to resume it from. */
+export interface EntityParts extends SegmenterParts {
+  snapshot?(): unknown
+}
 
 /** Makes the per-entity parts (model, codec, regime labeller) and decodes what the codec wrote. */
 export interface EngineParts {
-  forEntity(entity: string, dim: number): SegmenterParts
+  /** `resume`: what `snapshot()` of such parts returned, to continue from exactly there (absent: a fresh model). */
+  forEntity(entity: string, dim: number, resume?: unknown): EntityParts
   decode(codec: string, bytes: Uint8Array): { ts: number[]; vectors: number[][] }
+}
+
+/** What a release pass did: raw batches released by policy and their bytes (`error` when it could not run). */
+export interface ReleaseSummary {
+  batches: number
+  bytes: number
+  error?: string
+}
+
+/** One entity's segmenter with its parts, and where it stood at its last seal (what a release records to resume from). */
+interface EntityRun {
+  segmenter: EntitySegmenter
+  parts: EntityParts
+  sealPoint: { through: number; segmenter: SegmenterState; parts: unknown } | null
 }
 
 export interface NodeOptions {
@@ -55,19 +95,33 @@ export interface VsdbNode {
   readonly index: SegmentIndex
   /** k nearest segments by centroid, with the filters applied inside the HNSW search. */
   query(options: QueryOptions): SegmentHit[]
-  ingest(files: string[], options?: Omit<IngestOptions, 'stage'>): Promise<IngestSummary>
+  /**
+   * Ingests files. Under the `drop-after-seal` raw retention policy, the batches whose observations are now all
+   * in sealed segments are released after the ingest commits (`released` in the summary).
+   */
+  ingest(files: string[], options?: Omit<IngestOptions, 'stage'>): Promise<IngestSummary & { released?: ReleaseSummary }>
   /**
    * Ingests observations given in memory (an API batch): each checked as a JSONL line is, all of them before
    * anything is written, then appended as one atomic batch. Ingests run one at a time, in call order.
    */
-  ingestRows(rows: readonly unknown[], options?: { entity?: string; now?: number }): Promise<IngestSummary>
+  ingestRows(rows: readonly unknown[], options?: { entity?: string; now?: number }): Promise<IngestSummary & { released?: ReleaseSummary }>
   /** Told every event the views fold, in fold order, with the segment record when it is one. Returns the unsubscribe. */
   onEvent(listener: EventListener): () => void
   /** Folds events appended or imported since the views last looked (e.g. after `importCar`). */
   refresh(): Promise<number>
   segments(filter?: SegmentFilter): SegmentRecord[]
-  /** Decoded observations of an entity: its sealed segments (within their error bound) and its open segment. */
+  /**
+   * Decoded observations of an entity: its sealed segments (within their error bound) and its open segment. Raw
+   * batches released by policy are never needed: their observations are all in sealed segments.
+   */
   read(options: ReadOptions): Promise<Observation[]>
+  /** This node's raw retention: its policy and what it released (from its `retention` events). */
+  retention(): RetentionView
+  /**
+   * Sets the raw retention policy: a `retention` event when it changes (none when it is already the policy). Under
+   * `drop-after-seal` the batches already sealed are released at once. Runs in the ingest queue.
+   */
+  setRetention(policy: RetentionPolicy): Promise<{ policy: RetentionPolicy; changed: boolean; released?: ReleaseSummary }>
   digest(): { events: number; digest: string }
   /** Rebuilds the views from the log alone (no checkpoint), optionally writing them as a checkpoint into `into`. */
   replay(options?: { into?: string }): Promise<{ events: number; digest: string }>
@@ -86,7 +140,11 @@ class EngineNode implements VsdbNode {
   #checkpointedEvents = -1
   readonly #config: SegmenterConfig
   readonly #parts: EngineParts
-  #segmenters: Map<string, EntitySegmenter> | null = null
+  #runs: Map<string, EntityRun> | null = null
+  /** This node's raw batches and retention (built on first need, inside the ingest queue; then kept by #fold). */
+  #ledger: RawLedger | null = null
+  /** Events folded while the ledger is being built: applied to it once the scan is done. */
+  #ledgerBacklog: StoredEvent[] | null = null
   readonly #listeners = new Set<EventListener>()
   /** The tail of the ingest queue: the segmenters see one ingest at a time, in chain order. */
   #ingesting: Promise<unknown> = Promise.resolve()
@@ -108,6 +166,8 @@ class EngineNode implements VsdbNode {
   }
 
   #fold(stored: StoredEvent): void {
+    this.#ledger?.apply(stored)
+    this.#ledgerBacklog?.push(stored)
     const segment = this.views.apply(stored)
     if (segment !== undefined && !this.index.has(segment.cid)) this.index.add(segment)
     for (const listener of this.#listeners) {
@@ -133,95 +193,257 @@ class EngineNode implements VsdbNode {
     return through
   }
 
-  /** This node's ingest batches in log order, decoded: the raw stream each segmenter is rebuilt from. */
-  async *#ownBatches(): AsyncGenerator<{ entity: string; ts: number[]; vectors: number[][] }> {
-    for await (const { node, cid } of this.log.byType('ingest')) {
-      if (node !== this.log.node) continue
-      const { event } = await this.log.getEvent(cid)
-      const payload = event.payload as PayloadOf<'ingest'>
-      yield decodeBatchBlock(dagCbor.decode(await this.log.getBlock(payload.batch)))
+  /** Runs a task after every ingest (and retention change) queued before it. */
+  #enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const next = this.#ingesting.then(task)
+    this.#ingesting = next.catch(() => {})
+    return next
+  }
+
+  /**
+   * The raw ledger, built from the type index on first need. Call it inside the ingest queue (no own ingest or
+   * retention event is then being appended): the scan and the folds that follow it meet without a gap.
+   */
+  async #ledgerInQueue(): Promise<RawLedger> {
+    if (this.#ledger !== null) return this.#ledger
+    const ledger = new RawLedger(this.log.node)
+    this.#ledgerBacklog = []
+    try {
+      // Our own ingest and retention events in seq order (two type indexes, merged). Other nodes' ingest events
+      // matter only to a release (their batch blocks are never released here): read then, see #releaseSealed.
+      const own: { seq: number; cid: CID }[] = []
+      for (const type of ['ingest', 'retention'] as const) {
+        for await (const { node, seq, cid } of this.log.byType(type)) if (node === this.log.node) own.push({ seq, cid })
+      }
+      own.sort((a, b) => a.seq - b.seq)
+      for (const { cid } of own) ledger.apply(await this.log.getEvent(cid))
+      for (const stored of this.#ledgerBacklog) ledger.apply(stored)
+    } finally {
+      this.#ledgerBacklog = null
+    }
+    this.#ledger = ledger
+    return ledger
+  }
+
+  /** Pushes one observation through its entity's segmenter; after a seal, notes where the segmenter stands. */
+  #push(run: EntityRun, row: Observation, sealed: SealedSegment[]): void {
+    const before = sealed.length
+    run.segmenter.push(row, sealed)
+    if (sealed.length > before) {
+      const last = sealed[sealed.length - 1] as SealedSegment
+      run.sealPoint = { through: last.payload.through, segmenter: run.segmenter.state(), parts: run.parts.snapshot?.() ?? null }
     }
   }
 
   /**
-   * The open segments, rebuilt from the log: every batch this node ingested is pushed through its entity's
-   * segmenter again (the model learns the same way twice: it is deterministic), and segments sealed up to
-   * the `through` a segment event already records are dropped, not appended again.
+   * The open segments, rebuilt from the log. Each entity starts from its last resume state when a release recorded
+   * one (the segmenter, and the model when the parts take snapshots: exactly where it stood at that seal), else from
+   * nothing; then every observation after that point is pushed again from the held batches (the model learns the
+   * same way twice: it is deterministic). Segments sealed up to the `through` a segment event already records are
+   * dropped, not appended again. With parts that take no snapshot, a resumed entity's model learns only from the
+   * observations after the resume point (the released ones are gone): its later scores and regime changes may
+   * differ from a node that kept them. The default parts take snapshots.
    */
-  async #segmentersReady(): Promise<{ segmenters: Map<string, EntitySegmenter>; catchUp: AppendInput[] }> {
+  async #segmentersReady(): Promise<{ runs: Map<string, EntityRun>; catchUp: AppendInput[] }> {
     const catchUp: AppendInput[] = []
-    if (this.#segmenters !== null) return { segmenters: this.#segmenters, catchUp }
-    const segmenters = new Map<string, EntitySegmenter>()
+    if (this.#runs !== null) return { runs: this.#runs, catchUp }
+    const ledger = await this.#ledgerInQueue()
+    const runs = new Map<string, EntityRun>()
     const through = this.#sealedThrough()
-    for await (const batch of this.#ownBatches()) {
-      const segmenter = this.#segmenter(segmenters, batch.entity, batch.vectors[0]?.length ?? 1)
-      for (let i = 0; i < batch.ts.length; i++) {
-        for (const sealed of segmenter.push({ entity: batch.entity, ts: batch.ts[i] as number, vector: batch.vectors[i] as number[] })) {
-          if (sealed.payload.through > (through.get(batch.entity) ?? 0))
-            catchUp.push({ type: 'segment', payload: sealed.payload, blocks: [sealed.block] })
+    for (const entity of ledger.entities()) {
+      const dim = ledger.dim(entity) as number
+      const resume = ledger.resume(entity)
+      let run: EntityRun
+      if (resume === undefined) {
+        run = this.#newRun(entity, dim)
+      } else {
+        const state: ResumeState = parseResumeState(dagCbor.decode(await this.log.getBlock(resume.state)), resume.state, entity)
+        const parts = this.#parts.forEntity(entity, dim, state.parts ?? undefined)
+        run = {
+          segmenter: new EntitySegmenter(entity, dim, this.#config, parts, state.segmenter),
+          parts,
+          sealPoint: { through: state.through, segmenter: state.segmenter, parts: state.parts },
         }
       }
+      let next = run.segmenter.seen
+      for (const batch of ledger.held(entity)) {
+        if (batch.end <= next) continue
+        if (batch.start > next) break // a gap: reported below
+        const { ts, vectors } = decodeBatchBlock(dagCbor.decode(await this.log.getBlock(batch.batch)))
+        const sealed: SealedSegment[] = []
+        for (let i = next - batch.start; i < ts.length; i++) {
+          this.#push(run, { entity, ts: ts[i] as number, vector: vectors[i] as number[] }, sealed)
+        }
+        next = batch.end
+        for (const s of sealed) {
+          if (s.payload.through > (through.get(entity) ?? 0)) catchUp.push({ type: 'segment', payload: s.payload, blocks: [s.block] })
+        }
+      }
+      if (next !== ledger.arrived(entity)) {
+        throw new VsdbError(
+          'MISSING_BLOCK',
+          `cannot rebuild the open segment of entity ${entity}: its observations from ${next} on are neither in a held batch nor in a resume state`,
+          { field: 'entity' },
+        )
+      }
+      runs.set(entity, run)
     }
-    this.#segmenters = segmenters
-    return { segmenters, catchUp }
+    this.#runs = runs
+    return { runs, catchUp }
   }
 
-  #segmenter(segmenters: Map<string, EntitySegmenter>, entity: string, dim: number): EntitySegmenter {
-    let segmenter = segmenters.get(entity)
-    if (segmenter === undefined) {
-      segmenter = new EntitySegmenter(entity, dim, this.#config, this.#parts.forEntity(entity, dim))
-      segmenters.set(entity, segmenter)
-    }
-    return segmenter
+  #newRun(entity: string, dim: number): EntityRun {
+    const parts = this.#parts.forEntity(entity, dim)
+    return { segmenter: new EntitySegmenter(entity, dim, this.#config, parts), parts, sealPoint: null }
   }
 
-  ingest(files: string[], options: Omit<IngestOptions, 'stage'> = {}): Promise<IngestSummary> {
+  #run(runs: Map<string, EntityRun>, entity: string, dim: number): EntityRun {
+    let run = runs.get(entity)
+    if (run === undefined) {
+      run = this.#newRun(entity, dim)
+      runs.set(entity, run)
+    }
+    return run
+  }
+
+  /**
+   * Raw retention under `drop-after-seal`: releases every held batch of this node whose observations are all in
+   * sealed segments (see RawLedger.releasable). Per entity, `retention` events naming the ingest events (at most
+   * MAX_RELEASED_PER_EVENT each) and linking a resume state taken at the entity's last seal; the log deletes the
+   * batch blocks and their pins in the same atomic write as the events, so no crash leaves one without the other.
+   * Runs in the ingest queue, with the segmenters ready. A failure is reported, not thrown: the ingest before it is
+   * committed, and the next pass releases what this one could not.
+   */
+  async #releaseSealed(): Promise<ReleaseSummary | undefined> {
+    if (this.views.retention(this.log.node).policy !== 'drop-after-seal') return undefined
+    const summary: ReleaseSummary = { batches: 0, bytes: 0 }
+    try {
+      const ledger = await this.#ledgerInQueue()
+      if (!ledger.foreignComplete) {
+        for await (const { node, cid } of this.log.byType('ingest')) if (node !== this.log.node) ledger.apply(await this.log.getEvent(cid))
+        ledger.foreignComplete = true
+      }
+      const runs = this.#runs ?? new Map<string, EntityRun>()
+      const plan = ledger.releasable((entity) => runs.get(entity)?.sealPoint?.through ?? 0)
+      const inputs: AppendInput[] = []
+      for (const [entity, batches] of plan) {
+        const point = (runs.get(entity) as EntityRun).sealPoint as NonNullable<EntityRun['sealPoint']>
+        // A batch block that is missing (not released) is left alone: the audit names it.
+        const held = await this.log.blockstore.getRawMany(batches.map((b) => b.batch))
+        const present = batches.filter((_, i) => held[i] !== undefined)
+        const size = new Map(batches.map((b, i) => [b.batch.toString(), held[i]?.byteLength ?? 0]))
+        if (present.length === 0) continue
+        const resume: ResumeState = { v: 1, entity, through: point.through, segmenter: point.segmenter, parts: point.parts }
+        const state = encodeBlock(packResumeState(resume))
+        for (let start = 0; start < present.length; start += MAX_RELEASED_PER_EVENT) {
+          const chunk = present.slice(start, start + MAX_RELEASED_PER_EVENT)
+          const last = start + MAX_RELEASED_PER_EVENT >= present.length
+          const unique = new Set(chunk.map((b) => b.batch.toString()))
+          const bytes = [...unique].reduce((sum, cid) => sum + (size.get(cid) ?? 0), 0)
+          inputs.push({
+            type: 'retention',
+            payload: {
+              policy: 'drop-after-seal',
+              released: chunk.map((b) => CID.parse(b.event)),
+              bytes,
+              resume: last ? { entity, through: point.through, state: state.cid } : null,
+            },
+            blocks: last ? [state] : [],
+          })
+          summary.batches += chunk.length
+          summary.bytes += bytes
+        }
+      }
+      if (inputs.length === 0) return summary
+      for (const stored of await this.log.appendBatch(inputs)) this.#fold(stored)
+      return summary
+    } catch (err) {
+      return { batches: 0, bytes: 0, error: (err as Error).message }
+    }
+  }
+
+  ingest(files: string[], options: Omit<IngestOptions, 'stage'> = {}): Promise<IngestSummary & { released?: ReleaseSummary }> {
     return this.#queued(async (stage, onCommitted, dims) => await ingestFiles(this.log, files, { ...options, stage, onCommitted }, dims))
   }
 
-  ingestRows(values: readonly unknown[], options: { entity?: string; now?: number } = {}): Promise<IngestSummary> {
+  ingestRows(
+    values: readonly unknown[],
+    options: { entity?: string; now?: number } = {},
+  ): Promise<IngestSummary & { released?: ReleaseSummary }> {
     return this.#queued(async (stage, onCommitted, dims) => {
       const rows = parseObservationRows(values, { ...options, knownDimensions: dims })
       return await ingestRows(this.log, rows, { stage, onCommitted })
     })
   }
 
-  /** Runs one ingest after those before it, with the segmenters ready and the views folded up to our head. */
+  /**
+   * Runs one ingest after those before it, with the segmenters ready and the views folded up to our head; then,
+   * under `drop-after-seal`, releases what it sealed.
+   */
   #queued(
     run: (
       stage: NonNullable<IngestOptions['stage']>,
       onCommitted: NonNullable<IngestOptions['onCommitted']>,
       dims: Map<string, number>,
     ) => Promise<IngestSummary>,
-  ): Promise<IngestSummary> {
-    const next = this.#ingesting.then(async () => {
-      const { segmenters, catchUp } = await this.#segmentersReady()
+  ): Promise<IngestSummary & { released?: ReleaseSummary }> {
+    return this.#enqueue(async () => {
+      const { runs, catchUp } = await this.#segmentersReady()
       if (catchUp.length > 0) await this.log.appendBatch(catchUp)
       // Fold everything up to our head now: the ingest's own events are folded as they commit, after it.
       await this.refresh()
       const dims = new Map(this.views.entities().map((e) => [e.entity, e.dim]))
       const stage = (entity: string, rows: Observation[]): AppendInput[] => {
-        const segmenter = this.#segmenter(segmenters, entity, (rows[0] as Observation).vector.length)
+        const run = this.#run(runs, entity, (rows[0] as Observation).vector.length)
         const sealed: SealedSegment[] = []
-        for (const row of rows) segmenter.push(row, sealed)
+        for (const row of rows) this.#push(run, row, sealed)
         return sealed.map((s) => ({ type: 'segment' as const, payload: s.payload, blocks: [s.block] }))
       }
       // Our own events in chain order, each exactly once: the views' position moves past them.
       const onCommitted = (events: StoredEvent[]) => {
         for (const stored of events) this.#fold(stored)
       }
+      let summary: IngestSummary & { released?: ReleaseSummary }
       try {
-        return await run(stage, onCommitted, dims)
+        summary = await run(stage, onCommitted, dims)
       } catch (err) {
         // The segmenters may have seen rows that were never written: rebuild them from the log next time.
-        this.#segmenters = null
+        this.#runs = null
         throw err
       } finally {
         await this.refresh()
       }
+      const released = await this.#releaseSealed()
+      if (released !== undefined) summary.released = released
+      return summary
     })
-    this.#ingesting = next.catch(() => {})
-    return next
+  }
+
+  retention(): RetentionView {
+    return this.views.retention(this.log.node)
+  }
+
+  setRetention(policy: RetentionPolicy): Promise<{ policy: RetentionPolicy; changed: boolean; released?: ReleaseSummary }> {
+    if (!(RETENTION_POLICIES as readonly string[]).includes(policy)) {
+      return Promise.reject(
+        new VsdbError('INVALID_INPUT', `raw retention policy: ${JSON.stringify(policy)} is not one of ${RETENTION_POLICIES.join(', ')}`, {
+          field: 'policy',
+        }),
+      )
+    }
+    return this.#enqueue(async () => {
+      await this.refresh()
+      const changed = this.views.retention(this.log.node).policy !== policy
+      if (changed) {
+        const events = await this.log.appendBatch([{ type: 'retention', payload: { policy, released: [], bytes: 0, resume: null } }])
+        for (const stored of events) this.#fold(stored)
+      }
+      if (policy !== 'drop-after-seal') return { policy, changed }
+      const { catchUp } = await this.#segmentersReady()
+      if (catchUp.length > 0) for (const stored of await this.log.appendBatch(catchUp)) this.#fold(stored)
+      await this.refresh()
+      return { policy, changed, released: await this.#releaseSealed() }
+    })
   }
 
   segments(filter: SegmentFilter = {}): SegmentRecord[] {
@@ -230,21 +452,35 @@ class EngineNode implements VsdbNode {
 
   async read({ entity, from, to }: ReadOptions): Promise<Observation[]> {
     if (this.views.entity(entity) === undefined) throw new VsdbError('NOT_FOUND', `unknown entity ${entity}`, { field: 'entity' })
+    const ledger = this.#ledger ?? (await this.#enqueue(() => this.#ledgerInQueue()))
+    // A release running beside this read may drop a batch it was about to read, having sealed its rows: read again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#readOnce(ledger, { entity, from, to })
+      } catch (err) {
+        if (attempt >= 3 || !isVsdbError(err, 'NOT_FOUND') || this.views.retention(this.log.node).releases === 0) throw err
+      }
+    }
+  }
+
+  async #readOnce(ledger: RawLedger, { entity, from, to }: ReadOptions): Promise<Observation[]> {
     const out: Observation[] = []
     const inRange = (ts: number) => (from === undefined || ts >= from) && (to === undefined || ts <= to)
-    for (const s of this.views.segments({ entity, from, to })) {
+    // One moment's view of what is sealed and what is held (taken before any await, so the two agree).
+    const sealed = this.#sealedThrough().get(entity) ?? 0
+    const segments = this.views.segments({ entity, from, to })
+    const held = ledger.held(entity)
+    for (const s of segments) {
       const { ts, vectors } = this.#parts.decode(s.codec, await this.log.getBlock(CID.parse(s.data)))
       for (let i = 0; i < ts.length; i++)
         if (inRange(ts[i] as number)) out.push({ entity, ts: ts[i] as number, vector: vectors[i] as number[] })
     }
-    // Observations not sealed yet are read from their ingest batches (arrival order past the last `through`).
-    const sealed = this.#sealedThrough().get(entity) ?? 0
-    let seen = 0
-    for await (const batch of this.#ownBatches()) {
-      if (batch.entity !== entity) continue
-      for (let i = 0; i < batch.ts.length; i++, seen++) {
-        const ts = batch.ts[i] as number
-        if (seen >= sealed && inRange(ts)) out.push({ entity, ts, vector: batch.vectors[i] as number[] })
+    // Observations not sealed yet are read from their held ingest batches (arrival order past the last `through`).
+    for (const batch of held) {
+      if (batch.end <= sealed) continue
+      const { ts, vectors } = decodeBatchBlock(dagCbor.decode(await this.log.getBlock(batch.batch)))
+      for (let i = Math.max(0, sealed - batch.start); i < ts.length; i++) {
+        if (inRange(ts[i] as number)) out.push({ entity, ts: ts[i] as number, vector: vectors[i] as number[] })
       }
     }
     return out.sort((a, b) => a.ts - b.ts)

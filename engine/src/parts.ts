@@ -1,18 +1,30 @@
 import { VsdbError } from '@vsdb/log'
-import { type AnomalyOptions, createAnomalyScorer, createRegimeTracker, segmentFeatures } from './anomaly/index.ts'
+import {
+  type AnomalyOptions,
+  createAnomalyScorer,
+  createRegimeTracker,
+  restoreAnomalyScorer,
+  restoreRegimeTracker,
+  segmentFeatures,
+} from './anomaly/index.ts'
 import { codecOf, decodeSegment, encodeSegment, LOSSLESS_CODEC, LOSSY_CODEC } from './codec/index.ts'
 import type { EngineParts } from './node.ts'
 
 /**
  * The engine's real parts: per entity a streaming anomaly scorer (whose change points seal segments early)
- * and a regime tracker over segment features; the lossless and error-bounded segment codecs.
+ * and a regime tracker over segment features; the lossless and error-bounded segment codecs. Both models
+ * snapshot to plain data and resume from it exactly (what raw retention records when it releases raw batches).
  */
 export function defaultParts(anomaly?: AnomalyOptions): EngineParts {
   return {
-    forEntity() {
-      const scorer = createAnomalyScorer(anomaly)
-      const regimes = createRegimeTracker()
+    forEntity(_entity, _dim, resume) {
+      const saved = resume as { anomaly?: unknown; regime?: unknown } | undefined
+      const scorer = saved === undefined ? createAnomalyScorer(anomaly) : restoreAnomalyScorer(saved.anomaly)
+      const regimes = saved === undefined ? createRegimeTracker() : restoreRegimeTracker(saved.regime)
       return {
+        snapshot() {
+          return { anomaly: scorer.snapshot(), regime: regimes.snapshot() }
+        },
         observe(ts, vector) {
           const { score, change } = scorer.observe(ts, vector)
           return { score, change }

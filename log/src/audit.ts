@@ -20,6 +20,11 @@ export interface AuditReport {
   forks: number
   /** Blocks of the walked chains (events and linked blocks) without a pin. */
   unpinned: number
+  /**
+   * Raw `ingest` batch blocks absent because a `retention` event of the same node released them ("released by
+   * policy"): never a problem. A missing block that no retention event released is one.
+   */
+  released: number
   problems: AuditProblem[]
 }
 
@@ -80,17 +85,20 @@ function checkAhead(log: Log, pool: ReturnType<typeof createCheckPool>, entries:
 /**
  * Walks every chain the store holds, in seq order: each block's hash, canonical DAG-CBOR, schema and
  * signature (in worker threads, chunks ahead of the walk), seq contiguity, `prev` links, and every linked
- * block present, intact and pinned.
+ * block present, intact and pinned — except raw batch blocks a `retention` event of their own node released
+ * (counted as `released`). A retention event must release only earlier ingest events of its node whose
+ * observations that node's segments had sealed by then.
  */
 export async function auditLog(log: Log, options: AuditOptions = {}): Promise<AuditReport> {
   const maxProblems = options.maxProblems ?? 20
   const pool = createCheckPool(options.workers)
-  const report: AuditReport = { ok: true, nodes: 0, events: 0, linkedBlocks: 0, forks: 0, unpinned: 0, problems: [] }
+  const report: AuditReport = { ok: true, nodes: 0, events: 0, linkedBlocks: 0, forks: 0, unpinned: 0, released: 0, problems: [] }
   const problem = (p: AuditProblem): void => {
     report.ok = false
     if (report.problems.length < maxProblems) report.problems.push(p)
   }
   const seenLinks = new Set<string>()
+  const releasedBlocks = new Set<string>()
   try {
     for (const node of await log.nodes()) {
       report.nodes++
@@ -98,6 +106,14 @@ export async function auditLog(log: Log, options: AuditOptions = {}): Promise<Au
       let previousCids = new Set<string>()
       let currentSeq = -1
       let currentCids = new Set<string>()
+      // Raw retention, followed along the chain: this node's ingest events (each batch's place in its entity's
+      // arrival order), how far its segments sealed each entity, and the ingest events its retention events released.
+      const ingests = new Map<string, { entity: string; end: number }>()
+      const arrivals = new Map<string, number>()
+      const sealed = new Map<string, number>()
+      const releasedIngests = new Set<string>()
+      /** Missing batch blocks of ingest events: released by a later retention event, or a problem. */
+      const missingBatches: { event: string; link: string; seq: number }[] = []
 
       const walk = (chunk: CheckedChunk): void => {
         report.unpinned += chunk.unpinned
@@ -147,11 +163,50 @@ export async function auditLog(log: Log, options: AuditOptions = {}): Promise<Au
               seq: check.seq,
             })
           }
+          const facts = check.facts
+          if (facts?.type === 'ingest') {
+            const start = arrivals.get(facts.entity) ?? 0
+            arrivals.set(facts.entity, start + facts.count)
+            ingests.set(cid, { entity: facts.entity, end: start + facts.count })
+          } else if (facts?.type === 'segment') {
+            if (facts.through > (sealed.get(facts.entity) ?? 0)) sealed.set(facts.entity, facts.through)
+          } else if (facts?.type === 'retention') {
+            for (const named of facts.released) {
+              const ingest = ingests.get(named)
+              const where = `retention event ${cid} (node ${node}, seq ${check.seq})`
+              if (ingest === undefined) {
+                problem({
+                  code: 'INVALID_EVENT',
+                  message: `${where} releases ${named}, which is not an earlier ingest event of node ${node}`,
+                  cid,
+                  node,
+                  seq: check.seq,
+                })
+              } else if (ingest.end > (sealed.get(ingest.entity) ?? 0)) {
+                problem({
+                  code: 'INVALID_EVENT',
+                  message: `${where} releases ingest event ${named} before its observations were sealed (entity ${ingest.entity}: through ${ingest.end}, sealed through ${sealed.get(ingest.entity) ?? 0})`,
+                  cid,
+                  node,
+                  seq: check.seq,
+                })
+              } else {
+                releasedIngests.add(named)
+              }
+            }
+          }
           for (const link of check.links) {
+            const status = chunk.links.get(link)
+            if (status?.state === 'missing' && facts?.type === 'ingest' && facts.batch === link) {
+              // Judged once the whole chain is walked: a retention event after this one may have released it.
+              if (!seenLinks.has(link)) report.linkedBlocks++
+              seenLinks.add(link)
+              missingBatches.push({ event: cid, link, seq: check.seq })
+              continue
+            }
             if (seenLinks.has(link)) continue
             seenLinks.add(link)
             report.linkedBlocks++
-            const status = chunk.links.get(link)
             if (status?.pinned !== true) report.unpinned++
             if (status?.state === 'missing') {
               problem({
@@ -185,6 +240,22 @@ export async function auditLog(log: Log, options: AuditOptions = {}): Promise<Au
       }
       if (entries.length > 0) ahead.push(checkAhead(log, pool, entries))
       for (const chunk of ahead) walk(await chunk)
+
+      for (const { event, link, seq } of missingBatches) {
+        if (releasedIngests.has(event)) {
+          if (!releasedBlocks.has(link)) report.released++
+          releasedBlocks.add(link)
+          continue
+        }
+        report.unpinned++
+        problem({
+          code: 'MISSING_BLOCK',
+          message: `block ${link} linked from event ${event} (node ${node}, seq ${seq}) is missing (no retention event of node ${node} released it)`,
+          cid: link,
+          node,
+          seq,
+        })
+      }
     }
   } finally {
     await pool.close()

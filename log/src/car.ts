@@ -6,12 +6,14 @@ import { type Block, bytesMatchCid, payloadLinks } from './codec.ts'
 import { isVsdbError, VsdbError } from './errors.ts'
 import type { EventSummary } from './event-check.ts'
 import type { AppendInput, Log, StoredEvent } from './log.ts'
+import { type NodeRetention, readRetention } from './retention.ts'
 
 export interface CarExport {
   roots: CID[]
   /** CARv1 bytes: the header, then every chain genesis-first with each event's linked blocks after it. */
   out: AsyncIterable<Uint8Array>
-  done: Promise<{ blocks: number; events: number }>
+  /** `released`: raw batch blocks not in the CAR because their node's retention policy released them. */
+  done: Promise<{ blocks: number; events: number; released: number }>
 }
 
 /**
@@ -48,17 +50,36 @@ export async function exportCar(log: Log): Promise<CarExport> {
   const roots = await exportRoots(log)
   const { writer, out } = CarWriter.create(roots)
   const done = (async () => {
+    // Every block once, events included (an event may also be linked from another's payload).
     const written = new Set<string>()
     let events = 0
+    let released = 0
     try {
       for (const node of await log.nodes()) {
+        let retention: NodeRetention | null = null
         for await (const { cid } of log.chain(node)) {
           const bytes = await log.getBlock(cid)
-          await writer.put({ cid, bytes })
+          if (!written.has(cid.toString())) {
+            written.add(cid.toString())
+            await writer.put({ cid, bytes })
+          }
           events++
-          for (const link of payloadLinks((dagCbor.decode(bytes) as { payload: unknown }).payload)) {
+          const { type, payload } = dagCbor.decode(bytes) as { type: string; payload: { batch?: unknown } }
+          for (const link of payloadLinks(payload)) {
             const key = link.toString()
-            if (written.has(key) || !(await log.hasBlock(link))) continue
+            if (written.has(key)) continue
+            if (!(await log.hasBlock(link))) {
+              // A raw batch released by its node's retention policy is left out; any other missing block is an error.
+              retention ??= await readRetention(log, node)
+              if (type === 'ingest' && CID.asCID(payload.batch)?.equals(link) && retention.released.has(cid.toString())) {
+                released++
+                continue
+              }
+              throw new VsdbError('MISSING_BLOCK', `block ${link} linked from event ${cid} (node ${node}) is missing: run vsdb audit`, {
+                cid: key,
+                node,
+              })
+            }
             written.add(key)
             await writer.put({ cid: link, bytes: await log.getBlock(link) })
           }
@@ -67,7 +88,7 @@ export async function exportCar(log: Log): Promise<CarExport> {
     } finally {
       await writer.close()
     }
-    return { blocks: events + written.size, events }
+    return { blocks: written.size, events, released }
   })()
   return { roots, out, done }
 }
@@ -104,7 +125,8 @@ async function readCar(source: AsyncIterable<Uint8Array>): Promise<{ roots: CID[
 
 /**
  * Imports a CAR of chains: every block's hash, every event's signature and schema, seq contiguity, `prev`
- * links and linked blocks are verified before anything is written; then all of it lands in one batch.
+ * links and linked blocks are verified before anything is written; then all of it lands in one batch. A raw
+ * batch block its node's retention events released may be absent (the CAR of such a node has no copy).
  * A second event at a seq already held for that node is a fork: both are kept and a `conflict` is recorded.
  */
 export async function importCar(log: Log, source: AsyncIterable<Uint8Array>): Promise<ImportResult> {
@@ -142,6 +164,27 @@ export async function importCar(log: Log, source: AsyncIterable<Uint8Array>): Pr
     await pool.close()
   }
 
+  // Raw retention: an ingest event's batch block may be absent when a later retention event of the same node
+  // (verified above like every event, or held here) released it. Nothing else may be missing.
+  const releasedIn = new Map<string, Map<string, number>>()
+  for (const summary of summaries.values()) {
+    if (summary.facts?.type !== 'retention') continue
+    const byNode = releasedIn.get(summary.node) ?? new Map<string, number>()
+    releasedIn.set(summary.node, byNode)
+    for (const cid of summary.facts.released) byNode.set(cid, Math.min(byNode.get(cid) ?? summary.seq, summary.seq))
+  }
+  const heldRetention = new Map<string, NodeRetention>()
+  const releasedBatch = async (summary: EventSummary, link: string): Promise<boolean> => {
+    if (summary.facts?.type !== 'ingest' || summary.facts.batch !== link) return false
+    let held = heldRetention.get(summary.node)
+    if (held === undefined) {
+      held = await readRetention(log, summary.node)
+      heldRetention.set(summary.node, held)
+    }
+    const at = releasedIn.get(summary.node)?.get(summary.cid) ?? held.released.get(summary.cid)
+    return at !== undefined && at > summary.seq
+  }
+
   const byPosition = new Map<string, string[]>()
   for (const summary of summaries.values()) {
     if (summary.prev === null && summary.seq !== 0) {
@@ -156,6 +199,7 @@ export async function importCar(log: Log, source: AsyncIterable<Uint8Array>): Pr
     }
     for (const link of summary.links) {
       if (!blocks.has(link) && !(await log.hasBlock(CID.parse(link)))) {
+        if (await releasedBatch(summary, link)) continue
         throw new VsdbError(
           'MISSING_BLOCK',
           `block ${link} linked from event ${summary.cid} (node ${summary.node}, seq ${summary.seq}) is missing`,
@@ -199,19 +243,21 @@ export async function importCar(log: Log, source: AsyncIterable<Uint8Array>): Pr
     }
   }
   const dedupedConflicts = dedupeConflicts(conflicts)
-  const linked: Block[] = []
+  // Linked blocks once each; a linked event (a retention names ingest events) is written as an event above.
+  const linked = new Map<string, Block>()
   for (const summary of summaries.values()) {
     for (const link of summary.links) {
       const block = blocks.get(link)
-      if (block !== undefined && !(await log.hasBlock(block.cid))) linked.push(block)
+      if (block === undefined || linked.has(link) || summaries.has(link)) continue
+      if (!(await log.hasBlock(block.cid))) linked.set(link, block)
     }
   }
-  const written = foreign.length > 0 || linked.length > 0 ? await log.writeVerified(foreign, linked, dedupedConflicts) : []
+  const written = foreign.length > 0 || linked.size > 0 ? await log.writeVerified(foreign, [...linked.values()], dedupedConflicts) : []
   return {
     roots: roots.length,
     events: summaries.size,
     newEvents: foreign.length,
-    newBlocks: foreign.length + linked.length,
+    newBlocks: foreign.length + linked.size,
     forks: dedupedConflicts.length,
     conflicts: written.map((e) => e.cid.toString()),
   }

@@ -2,7 +2,13 @@ import { CID } from 'multiformats/cid'
 import { bytesMatchCid, decodeEventWithMessage, payloadLinks, type SignedEvent } from './codec.ts'
 import { isVsdbError } from './errors.ts'
 import { verifySignature } from './keys.ts'
-import type { EventType } from './schema.ts'
+import type { EventType, PayloadOf } from './schema.ts'
+
+/** The payload facts that audits and imports need to judge raw retention (what was released, and whether it may be). */
+export type EventFacts =
+  | { type: 'ingest'; entity: string; count: number; batch: string }
+  | { type: 'segment'; entity: string; through: number }
+  | { type: 'retention'; released: string[] }
 
 /** What chain checks need to know of one event block, once its hash, encoding and signature hold. */
 export interface EventSummary {
@@ -14,6 +20,7 @@ export interface EventSummary {
   ts: number
   prev: string | null
   links: string[]
+  facts?: EventFacts
 }
 
 export interface EventProblem {
@@ -66,5 +73,19 @@ export function checkEventBlock(cidText: string, bytes: Uint8Array): EventCheck 
     ts: event.ts,
     prev: event.prev === null ? null : event.prev.toString(),
     links: payloadLinks(event.payload).map(String),
+    facts: factsOf(event),
   }
+}
+
+export function factsOf(event: SignedEvent): EventFacts | undefined {
+  if (event.type === 'ingest') {
+    const p = event.payload as PayloadOf<'ingest'>
+    return { type: 'ingest', entity: p.entity, count: p.count, batch: p.batch.toString() }
+  }
+  if (event.type === 'segment') {
+    const p = event.payload as PayloadOf<'segment'>
+    return { type: 'segment', entity: p.entity, through: p.through }
+  }
+  if (event.type === 'retention') return { type: 'retention', released: (event.payload as PayloadOf<'retention'>).released.map(String) }
+  return undefined
 }

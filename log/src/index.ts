@@ -17,7 +17,7 @@ export {
 } from './codec.ts'
 export { DATA_FORMAT, type DataDirPaths, dataDirPaths, type NodeConfig, resolveDataDir } from './data-dir.ts'
 export { isVsdbError, VsdbError, type VsdbErrorCode, type VsdbErrorDetails } from './errors.ts'
-export { checkEventBlock, type EventCheck } from './event-check.ts'
+export { checkEventBlock, type EventCheck, type EventFacts } from './event-check.ts'
 export { createSigner, generateSigner, type Signer, verifySignature } from './keys.ts'
 export {
   type AppendInput,
@@ -30,4 +30,15 @@ export {
   openLog,
   type StoredEvent,
 } from './log.ts'
-export { cidSchema, describeZodError, EVENT_TYPES, type EventType, type PayloadOf, payloadSchemas } from './schema.ts'
+export { type NodeRetention, readRetention } from './retention.ts'
+export {
+  cidSchema,
+  describeZodError,
+  EVENT_TYPES,
+  type EventType,
+  MAX_RELEASED_PER_EVENT,
+  type PayloadOf,
+  payloadSchemas,
+  RETENTION_POLICIES,
+  type RetentionPolicy,
+} from './schema.ts'

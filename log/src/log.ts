@@ -13,7 +13,7 @@ import { isVsdbError, VsdbError } from './errors.ts'
 import { generateSigner, readKeyFile, type Signer, writeKeyFile } from './keys.ts'
 import { type BlockSublevel, blockKey, LevelBlockstore } from './level-blockstore.ts'
 import { pinnedBlockKey, pinRecords } from './pins.ts'
-import type { EventType, PayloadOf } from './schema.ts'
+import type { EventType, PayloadOf, RetentionPolicy } from './schema.ts'
 
 export interface StoredEvent<T extends EventType = EventType> {
   cid: CID
@@ -82,7 +82,8 @@ type ChainedBatch = AbstractChainedBatch<ClassicLevel<string, Uint8Array>, strin
 interface Op {
   sublevel: Sublevel
   key: string | Uint8Array
-  value: string | Uint8Array
+  /** Absent: the key is deleted (a block released by a `retention` event of this batch, and its pins). */
+  value?: string | Uint8Array
 }
 type Put = (sublevel: Sublevel, key: string | Uint8Array, value: string | Uint8Array) => void
 
@@ -208,10 +209,67 @@ class LevelLog implements Log {
     } catch (err) {
       return Promise.reject(err)
     }
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ inputs: checked, resolve, reject })
-      if (!this.#draining) void this.#drain()
-    })
+    const enqueue = (extraOps?: Op[]) =>
+      new Promise<StoredEvent[]>((resolve, reject) => {
+        if (this.#closed) return reject(new VsdbError('CLOSED', 'the log is closed'))
+        this.#queue.push({ inputs: checked, extraOps, resolve, reject })
+        if (!this.#draining) void this.#drain()
+      })
+    const releases = checked.filter(
+      ({ input }) => input.type === 'retention' && (input.payload as PayloadOf<'retention'>).released.length > 0,
+    )
+    if (releases.length === 0) return enqueue()
+    // A release is checked against the store first (so it joins the queue after that check, not at the call).
+    return this.#releaseOps(releases.map(({ input }) => input.payload as PayloadOf<'retention'>)).then(enqueue)
+  }
+
+  /**
+   * The deletions a release makes, in the same atomic write as its `retention` event: each named event must be an
+   * `ingest` event of this node held here, its batch block held, and `bytes` their size. Only those batch blocks
+   * (and their two Helia pin records) are ever deleted: never an event, a segment's data or anything else.
+   */
+  async #releaseOps(payloads: PayloadOf<'retention'>[]): Promise<Op[]> {
+    const ops: Op[] = []
+    for (const payload of payloads) {
+      const batches = new Map<string, CID>()
+      for (const [i, cid] of payload.released.entries()) {
+        const field = `payload.released.${i}`
+        const bad = (what: string) =>
+          new VsdbError('INVALID_EVENT', `retention event: ${field}: ${cid} ${what}`, { field, cid: cid.toString() })
+        if (!(await this.hasBlock(cid))) throw bad('is not an event held here')
+        let event: StoredEvent['event']
+        try {
+          ;({ event } = await this.getEvent(cid))
+        } catch {
+          throw bad('is not an event')
+        }
+        if (event.node !== this.node) throw bad(`is an event of node ${event.node}, not of this node`)
+        if (event.type !== 'ingest') throw bad(`is a ${event.type} event, not an ingest event`)
+        const batch = (event.payload as PayloadOf<'ingest'>).batch
+        batches.set(Buffer.from(batch.multihash.bytes).toString('base64'), batch)
+      }
+      const cids = [...batches.values()]
+      const held = await this.blockstore.getRawMany(cids)
+      let bytes = 0
+      for (const [i, cid] of cids.entries()) {
+        const block = held[i]
+        if (block === undefined) {
+          throw new VsdbError('INVALID_EVENT', `retention event: batch block ${cid} is not held here (released already?)`, {
+            field: 'payload.released',
+            cid: cid.toString(),
+          })
+        }
+        bytes += block.byteLength
+        ops.push({ sublevel: this.#blocks, key: blockKey(cid) })
+        for (const { key } of pinRecords(cid)) ops.push({ sublevel: this.#helia, key })
+      }
+      if (bytes !== payload.bytes) {
+        throw new VsdbError('INVALID_EVENT', `retention event: payload.bytes: says ${payload.bytes}, the released blocks hold ${bytes}`, {
+          field: 'payload.bytes',
+        })
+      }
+    }
+    return ops
   }
 
   /**
@@ -255,7 +313,13 @@ class LevelLog implements Log {
     const put: Put = (sublevel, key, value) => {
       batch.put(key as string, value as Uint8Array, { sublevel: sublevel as never })
     }
-    for (const pending of pendings) for (const op of pending.extraOps ?? []) put(op.sublevel, op.key, op.value)
+    // Extra writes first: a block this group both releases and links again (an ingest of the same batch) stays.
+    for (const pending of pendings) {
+      for (const op of pending.extraOps ?? []) {
+        if (op.value === undefined) batch.del(op.key as string, { sublevel: op.sublevel as never })
+        else put(op.sublevel, op.key, op.value)
+      }
+    }
     const prepared = pendings.flatMap((pending) => pending.inputs)
     const run = this.#chain.begin(base, prepared.length)
     const slices: Promise<SignedDraft[]>[] = []
@@ -495,6 +559,8 @@ export interface InitOptions {
   dir: string
   role?: 'edge' | 'coordinator'
   cluster?: string
+  /** Raw retention policy, recorded as a `retention` event right after the genesis (none: `keep`, unrecorded). */
+  raw?: RetentionPolicy
 }
 
 /** Creates a data directory: the node key (0600), the store, and the genesis `manifest` event. */
@@ -532,10 +598,15 @@ export async function initLog(options: InitOptions): Promise<Log> {
     await db.close()
     throw err
   }
-  let genesis = log.head()
+  // A directory left by an init that stopped before its config was written already holds its genesis (seq 0).
+  const [held] = log.head() === null ? [] : await log.cidsAt(signer.node, 0)
+  let genesis: Head | null = held === undefined ? null : { node: signer.node, seq: 0, cid: held }
   if (genesis === null) {
-    const stored = await log.append({ type: 'manifest', payload: { format: DATA_FORMAT, role, cluster, software: 'vsdb/0.1.0' } })
-    genesis = { node: signer.node, seq: 0, cid: stored.cid }
+    const inputs: AppendInput[] = [{ type: 'manifest', payload: { format: DATA_FORMAT, role, cluster, software: 'vsdb/0.1.0' } }]
+    if (options.raw !== undefined)
+      inputs.push({ type: 'retention', payload: { policy: options.raw, released: [], bytes: 0, resume: null } })
+    const [stored] = await log.appendBatch(inputs)
+    genesis = { node: signer.node, seq: 0, cid: (stored as StoredEvent).cid }
   }
   await writeConfig(paths, { ...provisional, genesis: genesis.cid.toString() })
   log.config = { ...provisional, genesis: genesis.cid.toString() }

@@ -13,8 +13,15 @@ export const EVENT_TYPES = [
   'conflict',
   'resolution',
   'manifest',
+  'retention',
 ] as const
 export type EventType = (typeof EVENT_TYPES)[number]
+
+/** What a node does with its own raw `ingest` batch blocks once their observations are sealed in segments. */
+export const RETENTION_POLICIES = ['keep', 'drop-after-seal'] as const
+export type RetentionPolicy = (typeof RETENTION_POLICIES)[number]
+/** Ingest events one `retention` event releases at most (a release of more is several events, written at once). */
+export const MAX_RELEASED_PER_EVENT = 1024
 
 export const cidSchema = z.custom<CID>((value) => CID.asCID(value) != null, { message: 'expected a CID link' })
 const peerIdString = z.string().min(1).max(128)
@@ -103,6 +110,32 @@ const payloads = {
     cids: z.array(cidSchema).min(2),
   }),
   resolution: z.strictObject({ conflict: cidSchema, keep: cidSchema, note: z.string().max(1024) }),
+  /**
+   * Raw retention. Every one states the node's policy from then on; a policy change releases nothing. A release
+   * (policy `drop-after-seal`) names the node's own `ingest` events whose batch blocks it unpins and deletes:
+   * the events are kept (and linked, so the DAG of this event stays whole), only their `batch` blocks go, in the
+   * same atomic write as this event. `bytes` is the size of those blocks. `resume` links the engine's state of the
+   * entity at its last seal (segmenter and model), so a restart continues without the released observations.
+   */
+  retention: z
+    .strictObject({
+      policy: z.enum(RETENTION_POLICIES),
+      released: z.array(cidSchema).max(MAX_RELEASED_PER_EVENT),
+      bytes: z.number().int().nonnegative().safe(),
+      resume: z.strictObject({ entity: z.string().min(1).max(256), through: z.number().int().positive(), state: cidSchema }).nullable(),
+    })
+    .refine((p) => p.released.length === 0 || p.policy === 'drop-after-seal', {
+      message: 'only the drop-after-seal policy releases blocks',
+      path: ['released'],
+    })
+    .refine((p) => p.released.length > 0 || (p.bytes === 0 && p.resume === null), {
+      message: 'a policy change (nothing released) has bytes 0 and no resume state',
+      path: ['bytes'],
+    })
+    .refine((p) => new Set(p.released.map(String)).size === p.released.length, {
+      message: 'names an ingest event twice',
+      path: ['released'],
+    }),
 } satisfies Record<EventType, z.ZodType>
 
 export const payloadSchemas: { readonly [T in EventType]: (typeof payloads)[T] } = payloads

@@ -19,6 +19,7 @@ export {
   type EntityView,
   matches,
   type Position,
+  type RetentionView,
   type SegmentFilter,
   type SegmentRecord,
   type Views,

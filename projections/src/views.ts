@@ -1,4 +1,4 @@
-import type { PayloadOf, StoredEvent } from '@vsdb/log'
+import type { PayloadOf, RetentionPolicy, StoredEvent } from '@vsdb/log'
 
 export interface SegmentRecord {
   cid: string
@@ -48,6 +48,18 @@ export interface AlertRecord {
   score: number
 }
 
+/** A node's raw retention, from its `retention` events: its policy now and what it released under it. */
+export interface RetentionView {
+  node: string
+  policy: RetentionPolicy
+  /** Retention events that released blocks. */
+  releases: number
+  /** Ingest events whose raw batch blocks were released. */
+  batches: number
+  /** Bytes of those blocks. */
+  bytes: number
+}
+
 /** Where a fold stands: for each node, the highest seq applied (every event at or below it is in). */
 export type Position = Record<string, number>
 
@@ -57,6 +69,8 @@ export interface ViewsState {
   byType: Record<string, number>
   entities: EntityView[]
   segments: SegmentRecord[]
+  /** Nodes that recorded a retention event, by node. */
+  retention: RetentionView[]
 }
 
 export interface Views {
@@ -67,7 +81,9 @@ export interface Views {
   segment(cid: string): SegmentRecord | undefined
   segments(filter?: SegmentFilter): SegmentRecord[]
   alerts(filter?: SegmentFilter): AlertRecord[]
-  counts(): { events: number; byType: Record<string, number>; entities: number; segments: number }
+  counts(): { events: number; byType: Record<string, number>; entities: number; segments: number; released: number }
+  /** A node's raw retention (policy `keep` and nothing released when it recorded none). */
+  retention(node: string): RetentionView
   state(): ViewsState
 }
 
@@ -78,13 +94,14 @@ export function createViews(state?: ViewsState): Views {
 
 /**
  * The query views, a pure fold of events: entities (from ingest and segment events), segments by entity,
- * time, anomaly and regime, and alerts. The result does not depend on the order chains are folded in, and
+ * time, anomaly and regime, alerts, and each node's raw retention (policy and released counts). The result does not depend on the order chains are folded in, and
  * `state()` is sorted, so a live node and a replay from zero reach the same bytes.
  */
 class QueryViews implements Views {
   readonly #entities = new Map<string, EntityView>()
   readonly #segments = new Map<string, SegmentRecord>()
   readonly #byType = new Map<string, number>()
+  readonly #retention = new Map<string, RetentionView>()
   #position: Position = {}
   #events = 0
 
@@ -95,6 +112,7 @@ class QueryViews implements Views {
     for (const [type, n] of Object.entries(state.byType)) views.#byType.set(type, n)
     for (const entity of state.entities) views.#entities.set(entity.entity, { ...entity, regimes: [...entity.regimes] })
     for (const segment of state.segments) views.#segments.set(segment.cid, segment)
+    for (const retention of state.retention ?? []) views.#retention.set(retention.node, { ...retention })
     return views
   }
 
@@ -111,7 +129,23 @@ class QueryViews implements Views {
     if ((this.#position[event.node] ?? -1) < event.seq) this.#position[event.node] = event.seq
     if (event.type === 'ingest') this.#applyIngest(event.payload as PayloadOf<'ingest'>)
     if (event.type === 'segment') return this.#applySegment(cid, event.node, event.seq, event.payload as PayloadOf<'segment'>)
+    if (event.type === 'retention') this.#applyRetention(event.node, event.payload as PayloadOf<'retention'>)
     return undefined
+  }
+
+  #applyRetention(node: string, p: PayloadOf<'retention'>): void {
+    const view = this.retention(node)
+    view.policy = p.policy
+    if (p.released.length > 0) {
+      view.releases++
+      view.batches += p.released.length
+      view.bytes += p.bytes
+    }
+    this.#retention.set(node, view)
+  }
+
+  retention(node: string): RetentionView {
+    return { ...(this.#retention.get(node) ?? { node, policy: 'keep', releases: 0, batches: 0, bytes: 0 }) }
   }
 
   #entity(entity: string, dim: number, from: number, to: number): EntityView {
@@ -204,12 +238,15 @@ class QueryViews implements Views {
     return filter.limit === undefined ? out : out.slice(0, filter.limit)
   }
 
-  counts(): { events: number; byType: Record<string, number>; entities: number; segments: number } {
+  counts(): { events: number; byType: Record<string, number>; entities: number; segments: number; released: number } {
+    let released = 0
+    for (const view of this.#retention.values()) released += view.batches
     return {
       events: this.#events,
       byType: Object.fromEntries([...this.#byType].sort()),
       entities: this.#entities.size,
       segments: this.#segments.size,
+      released,
     }
   }
 
@@ -221,6 +258,7 @@ class QueryViews implements Views {
       byType: Object.fromEntries([...this.#byType].sort()),
       entities: this.entities(),
       segments: [...this.#segments.values()].sort((a, b) => (a.cid < b.cid ? -1 : 1)),
+      retention: [...this.#retention.values()].sort((a, b) => (a.node < b.node ? -1 : 1)),
     }
   }
 }

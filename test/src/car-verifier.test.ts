@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { fileURLToPath } from 'node:url'
-import { type Block, cidFor, encodeBlock, exportCar, initLog, type Log } from '@vsdb/log'
+import { type Block, cidFor, encodeBlock, exportCar, initLog, type Log, RAW } from '@vsdb/log'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 // An independent verifier (Python stdlib + python3-cbor2 + python3-cryptography) that shares no code with
@@ -143,7 +143,7 @@ describe.skipIf(!hasDeps)('CAR export checked by an independent Python verifier'
     const exported = await exportCar(log)
     await pipeline(Readable.from(exported.out), createWriteStream(carFile))
     const counts = await exported.done
-    expect(counts).toEqual({ events: EVENTS + 1, blocks: EVENTS + 1 + uniqueLinked })
+    expect(counts).toEqual({ events: EVENTS + 1, blocks: EVENTS + 1 + uniqueLinked, released: 0 })
     carBytes = await readFile(carFile)
   }, 120_000)
 
@@ -238,5 +238,80 @@ describe.skipIf(!hasDeps)('CAR export checked by an independent Python verifier'
     expect(verdict.ok).toBe(false)
     expect(verdict.error).toContain(String(block.cid))
     expect(verdict.error).toMatch(/not canonical/)
+  }, 60_000)
+})
+
+describe.skipIf(!hasDeps)('CAR export of a node whose raw batches were released by policy, checked by the Python verifier', () => {
+  // The verifier checks that every block an event links is in the CAR, and knows nothing of retention. A node
+  // under drop-after-seal has deleted its sealed raw batches on purpose, so its export lacks them: the verifier
+  // rejects it, naming each released batch (and nothing else). That is right for a completeness check that
+  // trusts no policy of ours; the project's own import and audit accept the absence only when a signed retention
+  // event of the same node released those batches after sealing them.
+  it('accepts the retention event type, and names exactly the released batches as absent', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vsdb-car-retention-'))
+    try {
+      const log = await initLog({ dir: join(dir, 'node'), raw: 'drop-after-seal' })
+      const batches = [0, 1, 2].map((i) =>
+        encodeBlock({ entity: 'e', ts: [i * 2, i * 2 + 1].map((t) => 1_700_000_000_000 + t), vectors: [[i], [i + 0.5]], meta: null }),
+      )
+      const ingests = await log.appendBatch(
+        batches.map((batch, i) => ({
+          type: 'ingest' as const,
+          payload: { entity: 'e', count: 2, dim: 1, from: 1_700_000_000_000 + i * 2, to: 1_700_000_000_001 + i * 2, batch: batch.cid },
+          blocks: [batch],
+        })),
+      )
+      const data = { cid: cidFor(Uint8Array.of(1, 2, 3), RAW), bytes: Uint8Array.of(1, 2, 3) }
+      await log.append({
+        type: 'segment',
+        payload: {
+          entity: 'e',
+          from: 1_700_000_000_000,
+          to: 1_700_000_000_003,
+          count: 4,
+          through: 4,
+          centroid: [0.75],
+          min: [0],
+          max: [1.5],
+          anomaly: 0,
+          alerts: [],
+          regime: 'r0',
+          codec: 'test',
+          errorBound: [0],
+          data: data.cid,
+        },
+        blocks: [data],
+      })
+      const keptFile = join(dir, 'policy-only.car')
+      let exported = await exportCar(log)
+      await pipeline(Readable.from(exported.out), createWriteStream(keptFile))
+      expect((await exported.done).released).toBe(0)
+      expect(verifyCar(keptFile)).toMatchObject({ ok: true, status: 0, error: null })
+
+      const state = encodeBlock({ v: 1, note: 'resume state' })
+      await log.append({
+        type: 'retention',
+        payload: {
+          policy: 'drop-after-seal',
+          released: [ingests[0]!.cid, ingests[1]!.cid],
+          bytes: batches[0]!.bytes.length + batches[1]!.bytes.length,
+          resume: { entity: 'e', through: 4, state: state.cid },
+        },
+        blocks: [state],
+      })
+      const releasedFile = join(dir, 'released.car')
+      exported = await exportCar(log)
+      await pipeline(Readable.from(exported.out), createWriteStream(releasedFile))
+      expect((await exported.done).released).toBe(2)
+      await log.close()
+      const verdict = verifyCar(releasedFile)
+      expect(verdict).toMatchObject({ ok: false, status: 1 })
+      expect(verdict.errors).toEqual(
+        [0, 1].map((i) => expect.stringContaining(`block ${batches[i]!.cid} linked from event ${ingests[i]!.cid}`)),
+      )
+      expect(verdict.errors.every((e) => e.endsWith('is not in the CAR'))).toBe(true)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   }, 60_000)
 })

@@ -61,7 +61,7 @@ IDENTITY = 0x00
 CID_TAG = 42
 EVENT_KEYS = frozenset(["v", "type", "node", "seq", "ts", "prev", "payload", "sig"])
 EVENT_TYPES = frozenset(["ingest", "segment", "trust", "licence", "revocation", "membership", "share",
-                         "privacy", "conflict", "resolution", "manifest"])
+                         "privacy", "conflict", "resolution", "manifest", "retention"])
 MAX_ERRORS = 50
 
 

@@ -1,7 +1,7 @@
 import { rename, rm, stat } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
-import { type ObservationFormat, parseTimestamp } from '@vsdb/engine'
-import { initLog, resolveDataDir, VsdbError } from '@vsdb/log'
+import { type ObservationFormat, parseTimestamp, type ReleaseSummary } from '@vsdb/engine'
+import { initLog, type RetentionPolicy, resolveDataDir, VsdbError } from '@vsdb/log'
 import { withNodeAccess } from './node-access.ts'
 import { printResult } from './output.ts'
 import { createIngestProgress } from './progress.ts'
@@ -11,13 +11,23 @@ export interface GlobalOptions {
   json?: boolean
 }
 
-export async function initCommand(options: GlobalOptions & { role?: 'edge' | 'coordinator'; cluster?: string }): Promise<void> {
-  const log = await initLog({ dir: resolveDataDir(options.dir), role: options.role, cluster: options.cluster })
+export async function initCommand(
+  options: GlobalOptions & { role?: 'edge' | 'coordinator'; cluster?: string; raw?: RetentionPolicy },
+): Promise<void> {
+  const log = await initLog({ dir: resolveDataDir(options.dir), role: options.role, cluster: options.cluster, raw: options.raw })
   try {
     const { config } = log
     printResult(
       options,
-      { ok: true, dir: log.dir, node: log.node, role: config.role, cluster: config.cluster, genesis: config.genesis },
+      {
+        ok: true,
+        dir: log.dir,
+        node: log.node,
+        role: config.role,
+        cluster: config.cluster,
+        genesis: config.genesis,
+        raw: options.raw ?? 'keep',
+      },
       () =>
         [
           `initialised ${log.dir}`,
@@ -25,6 +35,7 @@ export async function initCommand(options: GlobalOptions & { role?: 'edge' | 'co
           `role     ${config.role}`,
           `cluster  ${config.cluster}`,
           `genesis  ${config.genesis}`,
+          `raw      ${options.raw ?? 'keep'}`,
         ].join('\n'),
     )
   } finally {
@@ -48,12 +59,19 @@ export async function ingestCommand(
         options,
         { ok: true, ...summary, seconds, rowsPerSecond: rate },
         () =>
-          `ingested ${summary.rows} observations of ${summary.entities.length} entities (${summary.entities.join(', ')}) from ${summary.files} file(s): ${summary.events} events, ${summary.segments} segments sealed, in ${seconds.toFixed(2)} s (${rate} rows/s)`,
+          `ingested ${summary.rows} observations of ${summary.entities.length} entities (${summary.entities.join(', ')}) from ${summary.files} file(s): ${summary.events} events, ${summary.segments} segments sealed, in ${seconds.toFixed(2)} s (${rate} rows/s)${releasedNote((summary as { released?: ReleaseSummary }).released)}`,
       )
     } finally {
       progress.stop()
     }
   })
+}
+
+/** Raw retention after an ingest (drop-after-seal): what it released, or why it could not (the ingest itself is in). */
+function releasedNote(released: ReleaseSummary | undefined): string {
+  if (released === undefined || (released.batches === 0 && released.error === undefined)) return ''
+  if (released.error !== undefined) return `; releasing sealed raw batches failed (the next ingest retries): ${released.error}`
+  return `; ${released.batches} raw batch(es) released by policy`
 }
 
 export interface QueryCommandOptions extends GlobalOptions {
@@ -181,7 +199,7 @@ export async function auditCommand(options: GlobalOptions): Promise<void> {
     const first = report.problems[0]
     printResult(options, { ...report, seconds }, () =>
       first === undefined
-        ? `audit clean: ${report.events} events of ${report.nodes} node(s), ${report.linkedBlocks} linked blocks, ${report.forks} forks, ${report.unpinned} unpinned, in ${seconds.toFixed(2)} s`
+        ? `audit clean: ${report.events} events of ${report.nodes} node(s), ${report.linkedBlocks} linked blocks, ${report.forks} forks, ${report.unpinned} unpinned, ${report.released} blocks released by policy, in ${seconds.toFixed(2)} s`
         : `audit FAILED: ${report.problems.length} problem(s); first: ${first.message}`,
     )
     if (first !== undefined) {
@@ -217,7 +235,7 @@ export async function exportCommand(options: GlobalOptions & { car: string }): P
       await rename(tmp, options.car)
       printResult(options, { ok: true, car: options.car, ...counts }, () =>
         'events' in counts
-          ? `exported ${counts.events} events, ${counts.blocks} blocks, ${(counts.roots as string[]).length} root(s) to ${options.car}`
+          ? `exported ${counts.events} events, ${counts.blocks} blocks, ${(counts.roots as string[]).length} root(s) to ${options.car}${counts.released ? ` (${counts.released} raw blocks released by policy are not in it)` : ''}`
           : `exported the running node's archive (${node.remote}) to ${options.car}`,
       )
     } catch (err) {

@@ -14,6 +14,7 @@ import {
   statusCommand,
 } from './commands.ts'
 import { printError } from './output.ts'
+import { retentionSetCommand, retentionShowCommand } from './retention-command.ts'
 import { type ServeOptions, serveCommand } from './serve-command.ts'
 import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './token-command.ts'
 
@@ -40,6 +41,12 @@ function buildProgram(): Command {
     .description('create the node key, config and genesis event')
     .addOption(new Option('--role <ROLE>', 'node role').choices(['edge', 'coordinator']).default('edge'))
     .option('--cluster <ID>', 'cluster id', positiveText('--cluster'))
+    .addOption(
+      new Option(
+        '--raw <POLICY>',
+        'raw retention: keep the ingest batches, or drop them once their segments are sealed (default keep)',
+      ).choices(['keep', 'drop-after-seal']),
+    )
     .action((_opts, command: Command) => initCommand(globals(command)))
 
   program
@@ -94,6 +101,16 @@ function buildProgram(): Command {
     .command('audit')
     .description('verify every block, signature and link; exit 1 naming the first bad CID')
     .action((_opts, command: Command) => auditCommand(globals(command)))
+
+  const retention = program
+    .command('retention')
+    .description('raw retention: the policy for ingest batches once sealed, and what it released')
+    .action((_opts, command: Command) => retentionShowCommand(globals(command)))
+  retention
+    .command('set')
+    .description('set the policy (a retention event); drop-after-seal releases the batches already sealed')
+    .argument('<POLICY>', 'keep | drop-after-seal')
+    .action((policy: string, _opts, command: Command) => retentionSetCommand(policy, globals(command)))
 
   program
     .command('export')
