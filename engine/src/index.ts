@@ -1,4 +1,4 @@
-export type { EntityView } from '@vsdb/projections'
+export type { AlertRecord, EntityView, RetentionView, SegmentHit, SegmentRecord } from '@vsdb/projections'
 export {
   type AnomalyOptions,
   type AnomalyScorer,

@@ -11,7 +11,10 @@ import {
   openNode,
   type QueryOptions,
   type ReadOptions,
+  type ReleaseSummary,
+  type RetentionView,
   readObservations,
+  type SegmentHit,
   type VsdbNode,
 } from '@vsdb/engine'
 import {
@@ -22,10 +25,10 @@ import {
   importCar,
   type Log,
   openLog,
+  type RetentionPolicy,
   resolveDataDir,
   VsdbError,
 } from '@vsdb/log'
-import type { SegmentHit } from '@vsdb/projections'
 import { createClient, type VsdbClient } from '../client/create-client.ts'
 import { errorOfTrpc } from './remote-errors.ts'
 import { runningNode } from './serve-file.ts'
@@ -42,6 +45,8 @@ export interface NodeAccess {
   audit(): Promise<AuditReport>
   exportCar(path: string): Promise<Record<string, unknown>>
   importCar(path: string): Promise<ImportResult>
+  retention(): Promise<RetentionView & { node: string }>
+  setRetention(policy: RetentionPolicy): Promise<{ policy: RetentionPolicy; changed: boolean; released?: ReleaseSummary }>
 }
 
 /** Observations per API call when a file is ingested through a running node. */
@@ -102,6 +107,11 @@ function remoteAccess(client: VsdbClient, url: string): NodeAccess {
     async importCar(path) {
       return await client.import.mutate(await openAsBlob(path))
     },
+    async retention() {
+      const [view, status] = await Promise.all([client.retention.query(), client.status.query()])
+      return { ...view, node: status.members[0]?.node_id ?? '' }
+    },
+    setRetention: (policy) => client.setRetention.mutate({ policy }),
   }
 }
 
@@ -165,6 +175,11 @@ function localAccess(dir: string): { access: NodeAccess; close(): Promise<void> 
     async importCar(path) {
       return await importCar(await getLog(), createReadStream(path))
     },
+    async retention() {
+      const n = await getNode()
+      return { ...n.retention(), node: n.log.node }
+    },
+    setRetention: async (policy) => (await getNode()).setRetention(policy),
   }
   const close = async (): Promise<void> => {
     if (node !== null) await (await node).close()

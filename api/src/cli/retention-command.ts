@@ -1,30 +1,8 @@
-import { defaultParts, openNode, type ReleaseSummary, type VsdbNode } from '@vsdb/engine'
-import { RETENTION_POLICIES, type RetentionPolicy, resolveDataDir, VsdbError } from '@vsdb/log'
+import type { ReleaseSummary } from '@vsdb/engine'
+import { RETENTION_POLICIES, type RetentionPolicy, VsdbError } from '@vsdb/log'
 import type { GlobalOptions } from './commands.ts'
+import { withNodeAccess } from './node-access.ts'
 import { printResult } from './output.ts'
-import { runningNode } from './serve-file.ts'
-
-/**
- * Raw retention opens the node in this process: a directory held by `vsdb serve` is refused with a clear error
- * (the API has no retention route yet).
- */
-async function withLocalNode<T>(options: GlobalOptions, run: (node: VsdbNode) => Promise<T>): Promise<T> {
-  const dir = resolveDataDir(options.dir)
-  const served = await runningNode(dir)
-  if (served !== null) {
-    throw new VsdbError(
-      'IN_USE',
-      `data directory ${dir} is served by a running node (pid ${served.pid}, ${served.url}): stop it to change or read its raw retention here`,
-      { path: dir },
-    )
-  }
-  const node = await openNode({ dir, parts: defaultParts() })
-  try {
-    return await run(node)
-  } finally {
-    await node.close()
-  }
-}
 
 function mib(bytes: number): string {
   return bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`
@@ -37,11 +15,11 @@ function releasedLine(released: ReleaseSummary | undefined): string {
 
 /** `vsdb retention`: the policy and what it released so far. */
 export async function retentionShowCommand(options: GlobalOptions): Promise<void> {
-  await withLocalNode(options, async (node) => {
-    const { policy, releases, batches, bytes } = node.retention()
+  await withNodeAccess(options.dir, async (node) => {
+    const { policy, releases, batches, bytes, node: id } = await node.retention()
     printResult(
       options,
-      { ok: true, node: node.log.node, policy, releases, batches, bytes },
+      { ok: true, node: id, policy, releases, batches, bytes },
       () =>
         `raw retention: ${policy}\n${batches} raw batch(es) released by policy (${mib(bytes)}) in ${releases} release(s); their observations are kept in sealed segments`,
     )
@@ -55,7 +33,7 @@ export async function retentionSetCommand(policy: string, options: GlobalOptions
       field: 'policy',
     })
   }
-  await withLocalNode(options, async (node) => {
+  await withNodeAccess(options.dir, async (node) => {
     const result = await node.setRetention(policy as RetentionPolicy)
     if (result.released?.error !== undefined) {
       throw new VsdbError(

@@ -43,8 +43,9 @@ export function createClient(options: ClientOptions): VsdbClient {
     lazy: { enabled: true, closeMs: 5_000 },
   })
   const http = splitLink<AppRouter>({
-    // Binary input (a CAR to import) cannot be batched; a streamed output (an export) needs the streaming link.
-    condition: (op) => op.path === 'import',
+    // Binary input (a CAR to import) cannot be batched, and a mutation (an ingest batch) is big enough to go at
+    // once rather than wait for the batch timer; a streamed output (an export) needs the streaming link.
+    condition: (op) => op.type === 'mutation',
     true: httpLink({ url: `${base}/trpc`, headers }),
     false: splitLink({
       condition: (op) => op.path === 'export',

@@ -1,6 +1,6 @@
 import { octetInputParser } from '@trpc/server/http'
 import { clusterStatus } from '@vsdb/engine'
-import { auditLog, exportCar, importCar, VsdbError } from '@vsdb/log'
+import { auditLog, exportCar, importCar, RETENTION_POLICIES, VsdbError } from '@vsdb/log'
 import { z } from 'zod'
 import { SCOPES } from '../tokens/index.ts'
 import { nodeFeed } from './feed.ts'
@@ -49,6 +49,12 @@ export const appRouter = router({
     return result
   }),
   tokens,
+  /** This node's raw retention policy and what it released by policy. */
+  retention: readProcedure.query(({ ctx }) => ctx.node.retention()),
+  /** Sets the raw retention policy (a `retention` event when it changes; drop-after-seal releases what is sealed). */
+  setRetention: adminProcedure
+    .input(z.strictObject({ policy: z.enum(RETENTION_POLICIES) }))
+    .mutation(({ ctx, input }) => ctx.node.setRetention(input.policy)),
   /** Segments as they are sealed (or arrive from elsewhere), optionally of one entity and above an anomaly score. */
   onSegment: readProcedure
     .input(segmentFeedInput)

@@ -1,5 +1,5 @@
-export { detectFormat, readObservations } from './read.ts'
 export { observationRowSchema } from './jsonl.ts'
+export { detectFormat, readObservations } from './read.ts'
 export { type ObservationRowsOptions, parseObservationRows } from './rows.ts'
 export { parseTimestamp } from './timestamp.ts'
 export {
