@@ -12,10 +12,11 @@
  *   vsdb-replay        openNode (untimed), then node.replay(): a full fold of the log into fresh views
  */
 import { createReadStream } from 'node:fs'
-import { readFile, rm } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { VsdbNode } from '@vsdb/engine'
 import { ClassicLevel } from 'classic-level'
+import { processRss } from './memory.ts'
 import type { StepInput, StepResult } from './step.ts'
 
 const started = performance.now()
@@ -74,20 +75,6 @@ function key(entity: string, ts: number): string {
 function cpuSeconds(since: NodeJS.CpuUsage): number {
   const used = process.cpuUsage(since)
   return (used.user + used.system) / 1e6
-}
-
-/**
- * Peak RSS of this process in MiB: VmHWM where /proc has it, else resourceUsage().maxRSS; and at the end, the
- * RSS split into anonymous memory and file-backed pages (the node binary, and Level's mmapped table files).
- */
-async function rss(): Promise<{ peakRssMB: number; endRssMB?: { anon: number; file: number } }> {
-  try {
-    const status = await readFile('/proc/self/status', 'utf8')
-    const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN) / 1024
-    const peak = kb('VmHWM')
-    if (Number.isFinite(peak)) return { peakRssMB: peak, endRssMB: { anon: kb('RssAnon'), file: kb('RssFile') } }
-  } catch {}
-  return { peakRssMB: process.resourceUsage().maxRSS / 1024 }
 }
 
 async function levelPuts(
@@ -203,7 +190,7 @@ async function run(): Promise<Omit<StepResult, 'peakRssMB' | 'endRssMB' | 'floor
 const result = await run()
 const out: StepResult = {
   ...result,
-  ...(await rss()),
+  ...(await processRss()),
   floorRssMB,
   processSeconds: (performance.now() - started) / 1000,
 }

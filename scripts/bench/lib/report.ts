@@ -88,6 +88,30 @@ export async function repeat(times: number, fn: (run: number) => Promise<Measure
   return out
 }
 
+/** A latency distribution: percentiles by rank (the sample at ⌊p·n⌋ of the sorted samples), in the samples' unit. */
+export interface LatencyStats {
+  count: number
+  p50: number
+  p99: number
+  mean: number
+  max: number
+}
+
+export function latencyStats(samples: ArrayLike<number>): LatencyStats {
+  const sorted = Float64Array.from(samples).sort()
+  const n = sorted.length
+  const at = (p: number): number => (n === 0 ? Number.NaN : (sorted[Math.min(n - 1, Math.floor(p * n))] as number))
+  let sum = 0
+  for (const x of sorted) sum += x
+  return {
+    count: n,
+    p50: at(0.5),
+    p99: at(0.99),
+    mean: n === 0 ? Number.NaN : sum / n,
+    max: n === 0 ? Number.NaN : (sorted[n - 1] as number),
+  }
+}
+
 export function fmtRate(perSecond: number): string {
   return Math.round(perSecond).toLocaleString('en-US')
 }

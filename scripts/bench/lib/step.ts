@@ -74,26 +74,37 @@ export async function dirBytes(dir: string): Promise<number> {
   return total
 }
 
-/** `--quick` and `--profile DIR`, the flags the ingest and replay benches take; anything else is an error. */
-export function parseBenchArgs(bench: string, args: string[]): { quick: boolean; profileDir?: string } {
+/**
+ * `--quick` and `--profile DIR`, the flags the benches take, and `--NAME N` for each of `numeric` (a bench's own
+ * numbers, e.g. `--seconds 5`); anything else is an error.
+ */
+export function parseBenchArgs(
+  bench: string,
+  args: string[],
+  numeric: readonly string[] = [],
+): { quick: boolean; profileDir?: string; numbers: Record<string, number> } {
   let quick = false
   let profileDir: string | undefined
+  const numbers: Record<string, number> = {}
+  const usage = ['[--quick]', '[--profile DIR]', ...numeric.map((name) => `[--${name} N]`)].join(' ')
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string
+    const name = arg.slice(2)
     if (arg === '--quick') quick = true
     else if (arg === '--profile' && args[i + 1] !== undefined) profileDir = resolve(args[++i] as string)
-    else throw new Error(`unknown argument ${arg}; usage: npm run bench -- ${bench} [--quick] [--profile DIR]`)
+    else if (arg.startsWith('--') && numeric.includes(name) && Number.isFinite(Number(args[i + 1]))) numbers[name] = Number(args[++i])
+    else throw new Error(`unknown argument ${arg}; usage: npm run bench -- ${bench} ${usage}`)
   }
-  return { quick, ...(profileDir === undefined ? {} : { profileDir }) }
+  return { quick, ...(profileDir === undefined ? {} : { profileDir }), numbers }
 }
 
 /** The commit measured, and the files of the measured packages that differ from it (work in progress). */
-export function revision(): { commit: string; modified: string[] } {
+export function revision(packages: readonly string[] = ['log', 'projections', 'engine']): { commit: string; modified: string[] } {
   const root = fileURLToPath(new URL('../../../', import.meta.url))
   const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8' })
   try {
     // Porcelain lines are `XY path`: two status letters (either may be a space), a space, the path.
-    const modified = git('status', '--porcelain', '--', 'log', 'projections', 'engine')
+    const modified = git('status', '--porcelain', '--', ...packages)
       .split('\n')
       .filter((l) => l.length > 3)
       .map((l) => l.slice(3))
@@ -108,6 +119,24 @@ export function load(): string {
   return loadavg()
     .map((x) => x.toFixed(2))
     .join(' ')
+}
+
+/** The fields a bench's JSON line opens with: which bench, the machine, the commit, and the load before and now. */
+export function summaryHead(
+  bench: string,
+  quick: boolean,
+  measured: ReturnType<typeof revision>,
+  loadBefore: string,
+): {
+  bench: string
+  quick: boolean
+  node: string
+  cores: number
+  revision: ReturnType<typeof revision>
+  loadBefore: string
+  loadAfter: string
+} {
+  return { bench, quick, node: process.version, cores: availableParallelism(), revision: measured, loadBefore, loadAfter: load() }
 }
 
 /** The opening line of a bench that runs each step in a child process: machine, load, size and commit. */
