@@ -79,6 +79,25 @@ describe('API over HTTP and WebSocket', () => {
     expect((await rest('/trpc/status')).status).toBe(401)
   })
 
+  it('gives the typed client the error code and field of a refused call, batched queries each their own answer', async () => {
+    const reader = createClient({ url: f.server.url, token: f.tokens.read })
+    const stranger = createClient({ url: f.server.url, token: 'vsdb_000000000000_' + 'x'.repeat(43) })
+    try {
+      const [digest, refused, bad] = await Promise.allSettled([
+        reader.digest.query(),
+        reader.audit.query(),
+        reader.query.query({ vector: [1, 2], k: 0 }),
+      ])
+      expect(digest).toMatchObject({ status: 'fulfilled', value: f.node.digest() })
+      expect(refused).toMatchObject({ status: 'rejected', reason: { data: { code: 'FORBIDDEN' } } })
+      expect(bad).toMatchObject({ status: 'rejected', reason: { data: { code: 'BAD_REQUEST', field: 'k' } } })
+      await expect(stranger.entities.query()).rejects.toMatchObject({ data: { code: 'UNAUTHORIZED' } })
+    } finally {
+      await reader.close()
+      await stranger.close()
+    }
+  })
+
   it('answers bad input with a 400 naming the field, and writes nothing', async () => {
     const before = f.node.digest()
     const post = (path: string, body: string, token = f.tokens.write) =>

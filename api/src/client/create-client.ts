@@ -9,6 +9,8 @@ import {
   wsLink,
 } from '@trpc/client'
 import type { AppRouter } from '../router/app-router.ts'
+import { queryBatchLink } from './query-batch-link.ts'
+import { socketCallLink } from './socket-call-link.ts'
 
 export interface ClientOptions {
   /** The node's base URL, e.g. `http://127.0.0.1:7300` (what `vsdb serve` prints). */
@@ -50,20 +52,28 @@ export function createClient(options: ClientOptions): VsdbClient {
     false: splitLink({
       condition: (op) => op.path === 'export',
       true: httpBatchStreamLink({ url: `${base}/trpc`, headers }),
-      false: httpBatchLink({ url: `${base}/trpc`, headers, maxItems: 32 }),
+      false:
+        typeof setImmediate === 'function'
+          ? queryBatchLink({ url: `${base}/trpc`, headers })
+          : httpBatchLink({ url: `${base}/trpc`, headers }),
     }),
   })
+  const calls = socketCallLink<AppRouter>({ url: `${base.replace(/^http/, 'ws')}/trpc`, token: options.token })
   const trpc = createTRPCClient<AppRouter>({
     links: [
       splitLink({
-        condition: (op) => op.type === 'subscription' || (options.transport === 'ws' && op.path !== 'import'),
+        condition: (op) => op.type === 'subscription',
         true: wsLink({ client: ws }),
-        false: http,
+        false: splitLink({
+          condition: (op) => options.transport === 'ws' && op.path !== 'import' && op.path !== 'export',
+          true: calls.link,
+          false: http,
+        }),
       }),
     ],
   })
   const close = async (): Promise<void> => {
-    await ws.close()
+    await Promise.all([ws.close(), calls.close()])
   }
   return new Proxy(trpc, {
     get: (target, prop, receiver) => (prop === 'close' ? close : Reflect.get(target, prop, receiver)),

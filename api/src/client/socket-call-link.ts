@@ -1,0 +1,94 @@
+import { TRPCClientError, type TRPCLink } from '@trpc/client'
+import type { AnyRouter } from '@trpc/server'
+import { observable } from '@trpc/server/observable'
+
+interface Waiting {
+  resolve: (message: { result?: { data?: unknown }; error?: unknown }) => void
+  reject: (err: Error) => void
+}
+
+export interface SocketCallLink<TRouter extends AnyRouter> {
+  link: TRPCLink<TRouter>
+  close(): Promise<void>
+}
+
+/**
+ * Queries and mutations over one WebSocket in tRPC's own message format (`{id, method, params: {path, input}}`,
+ * the token sent first as the connection parameters), each sent the moment it is made: tRPC's WebSocket client
+ * waits a zero timeout before every send, which Node stretches to at least 1 ms. Subscriptions stay on tRPC's
+ * wsLink (reconnects, resumption). The socket opens on first use and again after it drops.
+ */
+export function socketCallLink<TRouter extends AnyRouter>(options: { url: string; token: string }): SocketCallLink<TRouter> {
+  let socket: Promise<WebSocket> | null = null
+  let nextId = 0
+  const waiting = new Map<number, Waiting>()
+
+  const failAll = (err: Error) => {
+    for (const w of waiting.values()) w.reject(err)
+    waiting.clear()
+  }
+
+  const open = (): Promise<WebSocket> => {
+    socket ??= new Promise<WebSocket>((resolve, reject) => {
+      const ws = new WebSocket(`${options.url}?connectionParams=1`)
+      ws.addEventListener('open', () => {
+        ws.send(JSON.stringify({ method: 'connectionParams', data: { token: options.token } }))
+        resolve(ws)
+      })
+      ws.addEventListener('message', (event) => {
+        const message = JSON.parse(String(event.data)) as { id?: number; result?: { data?: unknown }; error?: unknown }
+        const w = typeof message.id === 'number' ? waiting.get(message.id) : undefined
+        if (w === undefined) return
+        waiting.delete(message.id as number)
+        w.resolve(message)
+      })
+      const dropped = () => {
+        socket = null
+        const err = new Error(`the WebSocket to ${options.url} closed`)
+        reject(err)
+        failAll(err)
+      }
+      ws.addEventListener('close', dropped)
+      ws.addEventListener('error', dropped)
+    })
+    return socket
+  }
+
+  const link: TRPCLink<TRouter> =
+    () =>
+    ({ op }) =>
+      observable((observer) => {
+        let done = false
+        const id = ++nextId
+        const settle = (message: { result?: { data?: unknown }; error?: unknown }) => {
+          if (done) return
+          done = true
+          if (message.error !== undefined) {
+            observer.error(TRPCClientError.from(message as { error: never }))
+            return
+          }
+          observer.next({ result: { type: 'data', data: message.result?.data }, context: {} })
+          observer.complete()
+        }
+        const fail = (err: Error) => {
+          if (done) return
+          done = true
+          observer.error(TRPCClientError.from(err))
+        }
+        waiting.set(id, { resolve: settle, reject: fail })
+        open().then((ws) => ws.send(JSON.stringify({ id, method: op.type, params: { path: op.path, input: op.input } })), fail)
+        return () => {
+          done = true
+          waiting.delete(id)
+        }
+      })
+
+  return {
+    link,
+    async close() {
+      const ws = await socket?.catch(() => null)
+      ws?.close()
+      socket = null
+    },
+  }
+}
