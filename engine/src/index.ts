@@ -33,6 +33,7 @@ export {
   type EntityParts,
   type EventListener,
   type NodeOptions,
+  type OpenAlert,
   openNode,
   type QueryOptions,
   type ReadOptions,

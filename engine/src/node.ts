@@ -87,6 +87,12 @@ export interface QueryOptions extends SegmentFilters {
   k: number
 }
 
+export interface OpenAlert {
+  entity: string
+  ts: number
+  score: number
+}
+
 export type EventListener = (event: StoredEvent, segment: SegmentRecord | undefined) => void
 
 export interface VsdbNode {
@@ -107,6 +113,11 @@ export interface VsdbNode {
   ingestRows(rows: readonly unknown[], options?: { entity?: string; now?: number }): Promise<IngestSummary & { released?: ReleaseSummary }>
   /** Told every event the views fold, in fold order, with the segment record when it is one. Returns the unsubscribe. */
   onEvent(listener: EventListener): () => void
+  /**
+   * Alerts not in any segment event yet: the observations of each entity's open segment (of this node's own
+   * stream) scoring at or above the alert threshold, in time order. They move into a segment's `alerts` when it seals.
+   */
+  openAlerts(entity?: string): Promise<OpenAlert[]>
   /** Folds events appended or imported since the views last looked (e.g. after `importCar`). */
   refresh(): Promise<number>
   segments(filter?: SegmentFilter): SegmentRecord[]
@@ -448,6 +459,26 @@ class EngineNode implements VsdbNode {
 
   segments(filter: SegmentFilter = {}): SegmentRecord[] {
     return this.views.segments(filter)
+  }
+
+  openAlerts(entity?: string): Promise<OpenAlert[]> {
+    if (entity !== undefined && this.views.entity(entity) === undefined) {
+      return Promise.reject(new VsdbError('NOT_FOUND', `unknown entity ${entity}`, { field: 'entity' }))
+    }
+    return this.#enqueue(async () => {
+      const { runs, catchUp } = await this.#segmentersReady()
+      if (catchUp.length > 0) for (const stored of await this.log.appendBatch(catchUp)) this.#fold(stored)
+      const out: OpenAlert[] = []
+      for (const [id, run] of runs) {
+        if (entity !== undefined && id !== entity) continue
+        const { ts, scores } = run.segmenter.state()
+        for (let i = 0; i < ts.length; i++) {
+          const score = scores[i] as number
+          if (score >= this.#config.alertThreshold) out.push({ entity: id, ts: ts[i] as number, score })
+        }
+      }
+      return out
+    })
   }
 
   async read({ entity, from, to }: ReadOptions): Promise<Observation[]> {

@@ -156,3 +156,32 @@ describe('engine node: in-memory batches', () => {
     await node.close()
   })
 })
+
+describe('engine node: open alerts', () => {
+  // The stand-in model scores a spike high and never seals early (the real one seals at a change of regime).
+  it('reports the alerts of the open segment, the same after a restart, and moves them into the segment when it seals', async () => {
+    const { dir } = await fixture(1)
+    await (await initLog({ dir: join(dir, 'node') })).close()
+    const spike = (i: number) => (i === 280 || i === 290 ? 100 : 0)
+    const rows = (start: number, n: number) =>
+      Array.from({ length: n }, (_, j) => ({
+        entity: 'pump',
+        ts: 1_700_000_000_000 + (start + j) * 1000,
+        vector: [Math.sin((start + j) / 5) + spike(start + j)],
+      }))
+    const node = await openNode({ dir: join(dir, 'node'), parts: stubParts() })
+    await node.ingestRows(rows(0, 300), { now: 1_800_000_000_000 })
+    const open = await node.openAlerts('pump')
+    const sealedTo = node.segments({ entity: 'pump' }).at(-1)?.to ?? 0
+    expect(open.length).toBeGreaterThan(0)
+    expect(open.every((a) => a.ts > sealedTo && a.score >= 0.5)).toBe(true)
+    await node.close()
+    const reopened = await openNode({ dir: join(dir, 'node'), parts: stubParts() })
+    expect(await reopened.openAlerts()).toEqual(open)
+    await reopened.ingestRows(rows(300, 300), { now: 1_800_000_000_000 })
+    const sealedAlerts = reopened.views.alerts({ entity: 'pump' }).map((a) => a.ts)
+    for (const a of open) expect(sealedAlerts).toContain(a.ts)
+    await expect(reopened.openAlerts('nobody')).rejects.toMatchObject({ code: 'NOT_FOUND' })
+    await reopened.close()
+  })
+})
