@@ -48,6 +48,8 @@ describe('API over HTTP and WebSocket', () => {
       expect(hits).toEqual(f.node.query({ like: first.cid, k: 3 }))
       const rows = await client.read.query({ entity: 'truck', from: 1_700_000_000_000, to: 1_700_000_009_000 })
       expect(rows.map((r) => r.ts)).toEqual(Array.from({ length: 10 }, (_, i) => 1_700_000_000_000 + i * 1000))
+      const open = await client.openAlerts.query({ entity: 'truck' })
+      expect(open).toEqual(await f.node.openAlerts('truck'))
       const status = await client.status.query()
       expect(clusterStatusSchema.parse(status).members[0]?.node_id).toBe(f.node.log.node)
     } finally {

@@ -26,6 +26,10 @@ export const appRouter = router({
     return segment
   }),
   alerts: readProcedure.input(segmentsInput).query(({ ctx, input }) => ctx.node.views.alerts(input)),
+  /** Alerts of the observations not sealed into a segment yet (they join a segment's `alerts` when it seals). */
+  openAlerts: readProcedure
+    .input(z.strictObject({ entity: z.string().min(1).max(256).optional() }).default({}))
+    .query(({ ctx, input }) => ctx.node.openAlerts(input.entity)),
   query: readProcedure.input(queryInput).query(({ ctx, input }) => ctx.node.query(input)),
   read: readProcedure.input(readInput).query(async ({ ctx, input }) => {
     const rows = await ctx.node.read(input)

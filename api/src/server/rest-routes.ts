@@ -46,6 +46,7 @@ function routes(bodyLimit: number): Route[] {
     { method: 'GET', pattern: /^\/v1\/segments$/, run: (c, _m, _q, _s, url) => c.segments(queryParams(url) as never) },
     { method: 'GET', pattern: /^\/v1\/segments\/([^/]+)$/, run: (c, m) => c.segment({ cid: decodeURIComponent(m[1] as string) }) },
     { method: 'GET', pattern: /^\/v1\/alerts$/, run: (c, _m, _q, _s, url) => c.alerts(queryParams(url) as never) },
+    { method: 'GET', pattern: /^\/v1\/alerts\/open$/, run: (c, _m, _q, _s, url) => c.openAlerts(queryParams(url) as never) },
     { method: 'POST', pattern: /^\/v1\/query$/, run: async (c, _m, req) => c.query((await json(req)) as never) },
     { method: 'POST', pattern: /^\/v1\/ingest$/, run: async (c, _m, req) => c.ingest((await json(req)) as never) },
     { method: 'GET', pattern: /^\/v1\/digest$/, run: (c) => c.digest() },
