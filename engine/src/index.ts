@@ -32,6 +32,7 @@ export {
   type EngineParts,
   type EntityParts,
   type EventListener,
+  type LiveAlert,
   type NodeOptions,
   type OpenAlert,
   openNode,

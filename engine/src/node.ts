@@ -93,6 +93,11 @@ export interface OpenAlert {
   score: number
 }
 
+/** An alert as soon as the node knows it: from an open segment (`segment: null`) or from a segment event. */
+export interface LiveAlert extends OpenAlert {
+  segment: string | null
+}
+
 export type EventListener = (event: StoredEvent, segment: SegmentRecord | undefined) => void
 
 export interface VsdbNode {
@@ -118,6 +123,12 @@ export interface VsdbNode {
    * stream) scoring at or above the alert threshold, in time order. They move into a segment's `alerts` when it seals.
    */
   openAlerts(entity?: string): Promise<OpenAlert[]>
+  /**
+   * Told each alert once, as soon as it is known: an observation of this node's stream right after the ingest
+   * that scored it (its segment not sealed yet), or one from a segment event whose alert was not told before
+   * (e.g. imported from another node). Returns the unsubscribe.
+   */
+  onAlert(listener: (alert: LiveAlert) => void): () => void
   /** Folds events appended or imported since the views last looked (e.g. after `importCar`). */
   refresh(): Promise<number>
   segments(filter?: SegmentFilter): SegmentRecord[]
@@ -157,6 +168,9 @@ class EngineNode implements VsdbNode {
   /** Events folded while the ledger is being built: applied to it once the scan is done. */
   #ledgerBacklog: StoredEvent[] | null = null
   readonly #listeners = new Set<EventListener>()
+  readonly #alertListeners = new Set<(alert: LiveAlert) => void>()
+  /** Per entity, the times of open-segment alerts already told (forgotten as their segment seals). */
+  readonly #toldOpen = new Map<string, Set<number>>()
   /** The tail of the ingest queue: the segmenters see one ingest at a time, in chain order. */
   #ingesting: Promise<unknown> = Promise.resolve()
 
@@ -181,6 +195,7 @@ class EngineNode implements VsdbNode {
     this.#ledgerBacklog?.push(stored)
     const segment = this.views.apply(stored)
     if (segment !== undefined && !this.index.has(segment.cid)) this.index.add(segment)
+    if (segment !== undefined && this.#alertListeners.size > 0) this.#tellSegmentAlerts(segment)
     for (const listener of this.#listeners) {
       try {
         listener(stored, segment)
@@ -193,6 +208,49 @@ class EngineNode implements VsdbNode {
   onEvent(listener: EventListener): () => void {
     this.#listeners.add(listener)
     return () => this.#listeners.delete(listener)
+  }
+
+  onAlert(listener: (alert: LiveAlert) => void): () => void {
+    this.#alertListeners.add(listener)
+    return () => this.#alertListeners.delete(listener)
+  }
+
+  #tellAlert(alert: LiveAlert): void {
+    for (const listener of this.#alertListeners) {
+      try {
+        listener(alert)
+      } catch {
+        // A listener's failure is its own.
+      }
+    }
+  }
+
+  /** The open segments' alerts not told yet, of the entities an ingest touched. */
+  #tellOpenAlerts(runs: Map<string, EntityRun>, entities: Set<string>): void {
+    for (const entity of entities) {
+      const run = runs.get(entity)
+      if (run === undefined) continue
+      const { ts, scores } = run.segmenter.state()
+      let told = this.#toldOpen.get(entity)
+      for (let i = 0; i < ts.length; i++) {
+        const score = scores[i] as number
+        if (score < this.#config.alertThreshold) continue
+        told ??= new Set()
+        this.#toldOpen.set(entity, told)
+        if (told.has(ts[i] as number)) continue
+        told.add(ts[i] as number)
+        this.#tellAlert({ entity, ts: ts[i] as number, score, segment: null })
+      }
+    }
+  }
+
+  /** A segment's alerts not told while its observations were open. */
+  #tellSegmentAlerts(segment: SegmentRecord): void {
+    const told = this.#toldOpen.get(segment.entity)
+    for (const alert of segment.alerts) {
+      if (told?.delete(alert.ts) === true) continue
+      this.#tellAlert({ entity: segment.entity, ts: alert.ts, score: alert.score, segment: segment.cid })
+    }
   }
 
   /** How far (in arrival order) each entity's observations are sealed in segments this node wrote. */
@@ -404,7 +462,9 @@ class EngineNode implements VsdbNode {
       // Fold everything up to our head now: the ingest's own events are folded as they commit, after it.
       await this.refresh()
       const dims = new Map(this.views.entities().map((e) => [e.entity, e.dim]))
+      const touched = new Set<string>()
       const stage = (entity: string, rows: Observation[]): AppendInput[] => {
+        touched.add(entity)
         const run = this.#run(runs, entity, (rows[0] as Observation).vector.length)
         const sealed: SealedSegment[] = []
         for (const row of rows) this.#push(run, row, sealed)
@@ -424,6 +484,7 @@ class EngineNode implements VsdbNode {
       } finally {
         await this.refresh()
       }
+      if (this.#alertListeners.size > 0) this.#tellOpenAlerts(runs, touched)
       const released = await this.#releaseSealed()
       if (released !== undefined) summary.released = released
       return summary

@@ -170,15 +170,24 @@ describe('engine node: open alerts', () => {
         vector: [Math.sin((start + j) / 5) + spike(start + j)],
       }))
     const node = await openNode({ dir: join(dir, 'node'), parts: stubParts() })
+    const told: { ts: number; segment: string | null }[] = []
+    node.onAlert((a) => told.push({ ts: a.ts, segment: a.segment }))
     await node.ingestRows(rows(0, 300), { now: 1_800_000_000_000 })
     const open = await node.openAlerts('pump')
+    // Told at once, each once: the sealed segment's alerts with it, the open ones with no segment yet.
+    const sealedFirst = node.views.alerts({ entity: 'pump' })
+    expect(told).toEqual([...sealedFirst.map((a) => ({ ts: a.ts, segment: a.segment })), ...open.map((a) => ({ ts: a.ts, segment: null }))])
     const sealedTo = node.segments({ entity: 'pump' }).at(-1)?.to ?? 0
     expect(open.length).toBeGreaterThan(0)
     expect(open.every((a) => a.ts > sealedTo && a.score >= 0.5)).toBe(true)
     await node.close()
     const reopened = await openNode({ dir: join(dir, 'node'), parts: stubParts() })
     expect(await reopened.openAlerts()).toEqual(open)
+    const toldAfter: number[] = []
+    reopened.onAlert((a) => toldAfter.push(a.ts))
     await reopened.ingestRows(rows(300, 300), { now: 1_800_000_000_000 })
+    // A new process has told nothing yet: the alerts sealed now are told with their segments.
+    expect(toldAfter).toEqual(expect.arrayContaining(open.map((a) => a.ts)))
     const sealedAlerts = reopened.views.alerts({ entity: 'pump' }).map((a) => a.ts)
     for (const a of open) expect(sealedAlerts).toContain(a.ts)
     await expect(reopened.openAlerts('nobody')).rejects.toMatchObject({ code: 'NOT_FOUND' })

@@ -1,6 +1,7 @@
 import type { Segment, VsdbClient } from './vsdb.ts'
 
-export type AnomalyEvent = { entity: string; segment: string; ts: number; score: number }
+/** `segment` is null while the observation's segment is still open. */
+export type AnomalyEvent = { entity: string; segment: string | null; ts: number; score: number }
 
 export interface LiveHandlers {
   segment(segment: Segment): void

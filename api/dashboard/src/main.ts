@@ -147,7 +147,7 @@ function scheduleChart(entity: string): void {
 
 function flagAnomaly(a: AnomalyEvent): void {
   flaggedEntities.add(a.entity)
-  segments.flag(a.segment)
+  if (a.segment !== null) segments.flag(a.segment)
   entitiesBody.querySelector(`tr[data-entity="${CSS.escape(a.entity)}"]`)?.setAttribute('data-anomalous', 'true')
   anomaliesEmpty.hidden = true
   anomalyList.prepend(

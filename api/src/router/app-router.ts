@@ -1,5 +1,5 @@
 import { octetInputParser } from '@trpc/server/http'
-import { clusterStatus } from '@vsdb/engine'
+import { clusterStatus, type LiveAlert, type SegmentRecord } from '@vsdb/engine'
 import { auditLog, exportCar, importCar, RETENTION_POLICIES, VsdbError } from '@vsdb/log'
 import { z } from 'zod'
 import { SCOPES } from '../tokens/index.ts'
@@ -60,27 +60,25 @@ export const appRouter = router({
     .input(z.strictObject({ policy: z.enum(RETENTION_POLICIES) }))
     .mutation(({ ctx, input }) => ctx.node.setRetention(input.policy)),
   /** Segments as they are sealed (or arrive from elsewhere), optionally of one entity and above an anomaly score. */
-  onSegment: readProcedure
-    .input(segmentFeedInput)
-    .subscription(({ ctx, input, signal }) =>
-      nodeFeed(ctx.node, signal, (_event, segment) =>
-        segment !== undefined && segment.anomaly >= input.minAnomaly && (input.entity === undefined || segment.entity === input.entity)
-          ? [segment]
-          : [],
-      ),
+  onSegment: readProcedure.input(segmentFeedInput).subscription(({ ctx, input, signal }) =>
+    nodeFeed<SegmentRecord>(signal, (push) =>
+      ctx.node.onEvent((_event, segment) => {
+        if (segment !== undefined && segment.anomaly >= input.minAnomaly && (input.entity === undefined || segment.entity === input.entity))
+          push(segment)
+      }),
     ),
-  /** Each observation whose anomaly score is at or above the threshold, with its segment, as segments seal. */
-  onAnomaly: readProcedure
-    .input(anomalyFeedInput)
-    .subscription(({ ctx, input, signal }) =>
-      nodeFeed(ctx.node, signal, (_event, segment) =>
-        segment === undefined || (input.entity !== undefined && segment.entity !== input.entity)
-          ? []
-          : segment.alerts
-              .filter((a) => a.score >= input.threshold)
-              .map((a) => ({ entity: segment.entity, segment: segment.cid, ts: a.ts, score: a.score })),
-      ),
+  ),
+  /**
+   * Each observation scoring at or above the threshold, as soon as the ingest that scored it is in (`segment`
+   * null while its segment is open), or with its segment when that arrives from elsewhere. Told once each.
+   */
+  onAnomaly: readProcedure.input(anomalyFeedInput).subscription(({ ctx, input, signal }) =>
+    nodeFeed<LiveAlert>(signal, (push) =>
+      ctx.node.onAlert((alert) => {
+        if (alert.score >= input.threshold && (input.entity === undefined || alert.entity === input.entity)) push(alert)
+      }),
     ),
+  ),
 })
 
 export type AppRouter = typeof appRouter

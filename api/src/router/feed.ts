@@ -1,22 +1,19 @@
-import type { EventListener, VsdbNode } from '@vsdb/engine'
-
 /** A subscriber this far behind is cut off (it can subscribe again) rather than let the node's memory grow. */
 const MAX_QUEUED = 10_000
 
 /**
- * What `pick` makes of each event the node folds, as an async stream that ends when `signal` aborts.
- * Events are queued between reads, so a slow reader misses nothing until it is MAX_QUEUED behind.
+ * What a node tells a listener (`subscribe` registers one and returns its unsubscribe), as an async stream that
+ * ends when `signal` aborts. Items are queued between reads, so a slow reader misses nothing until it is
+ * MAX_QUEUED behind.
  */
 export async function* nodeFeed<T>(
-  node: VsdbNode,
   signal: AbortSignal | undefined,
-  pick: (...args: Parameters<EventListener>) => T[],
+  subscribe: (push: (...items: T[]) => void) => () => void,
 ): AsyncGenerator<T> {
   const queue: T[] = []
   let wake: (() => void) | null = null
   let overflow = false
-  const off = node.onEvent((event, segment) => {
-    const items = pick(event, segment)
+  const off = subscribe((...items) => {
     if (items.length === 0) return
     queue.push(...items)
     if (queue.length > MAX_QUEUED) overflow = true
