@@ -144,6 +144,20 @@ export function decodeEventWithMessage(cid: CID, bytes: Uint8Array): { event: Si
   return { event: { ...unsigned, sig }, message }
 }
 
+/**
+ * Decodes an event block read back from this node's own store, whose bytes match their CID: every event block
+ * the store indexes passed decodeEvent's checks (schema, canonical form) and its signature check when it was
+ * written, and the hash pins those bytes, so the checks are not run again on every read (a replay reads the
+ * whole log). Anything from outside goes through decodeEvent.
+ */
+export function decodeStoredEvent(cid: CID, bytes: Uint8Array): SignedEvent {
+  try {
+    return dagCbor.decode(bytes) as SignedEvent
+  } catch (err) {
+    throw new VsdbError('INVALID_EVENT', `block ${cid} is not valid DAG-CBOR: ${(err as Error).message}`, { cid: cid.toString() })
+  }
+}
+
 /** Every CID a payload links to (its own blocks: observation batches, segment data, referenced events). */
 export function payloadLinks(payload: unknown, out: CID[] = []): CID[] {
   const cid = CID.asCID(payload)

@@ -7,6 +7,7 @@ export {
   cidFor,
   DAG_CBOR,
   decodeEvent,
+  decodeStoredEvent,
   encodeBlock,
   encodeUnsigned,
   payloadLinks,

@@ -7,11 +7,11 @@ import type { CID } from 'multiformats/cid'
 import { CID as CIDClass } from 'multiformats/cid'
 import type { SignedDraft } from './assemble.ts'
 import { type ChainSigner, createChainSigner } from './chain-signer.ts'
-import { type Block, decodeEvent, type SignedEvent, validatePayload } from './codec.ts'
+import { type Block, bytesMatchCid, decodeStoredEvent, type SignedEvent, validatePayload } from './codec.ts'
 import { DATA_FORMAT, type DataDirPaths, dataDirPaths, type NodeConfig, readConfig, writeConfig } from './data-dir.ts'
 import { isVsdbError, VsdbError } from './errors.ts'
 import { generateSigner, readKeyFile, type Signer, writeKeyFile } from './keys.ts'
-import { type BlockSublevel, blockKey, LevelBlockstore } from './level-blockstore.ts'
+import { type BlockSublevel, blockKey, corruptBlock, LevelBlockstore } from './level-blockstore.ts'
 import { pinnedBlockKey, pinRecords } from './pins.ts'
 import type { EventType, PayloadOf, RetentionPolicy } from './schema.ts'
 
@@ -113,6 +113,8 @@ export interface Log {
   getBlock(cid: CID): Promise<Uint8Array>
   hasBlock(cid: CID): Promise<boolean>
   getEvent(cid: CID): Promise<StoredEvent>
+  /** Several events in one read of the store (each block hash-checked), in the order asked. */
+  getEvents(cids: CID[]): Promise<StoredEvent[]>
   /** Events of one node in seq order (every CID recorded at each seq, forks included). */
   chain(node: string, options?: { fromSeq?: number }): AsyncGenerator<{ seq: number; cid: CID }>
   byType(type: EventType): AsyncGenerator<{ node: string; seq: number; cid: CID }>
@@ -450,7 +452,17 @@ class LevelLog implements Log {
 
   async getEvent(cid: CID): Promise<StoredEvent> {
     const bytes = await this.getBlock(cid)
-    return { cid, bytes, event: decodeEvent(cid, bytes) }
+    return { cid, bytes, event: decodeStoredEvent(cid, bytes) }
+  }
+
+  async getEvents(cids: CID[]): Promise<StoredEvent[]> {
+    const found = await this.blockstore.getRawMany(cids)
+    return cids.map((cid, i) => {
+      const bytes = found[i]
+      if (bytes === undefined) throw new VsdbError('NOT_FOUND', `block ${cid} is not held here`, { cid: cid.toString() })
+      if (!bytesMatchCid(cid, bytes)) throw corruptBlock(cid)
+      return { cid, bytes, event: decodeStoredEvent(cid, bytes) }
+    })
   }
 
   async *chain(node: string, options: { fromSeq?: number } = {}): AsyncGenerator<{ seq: number; cid: CID }> {

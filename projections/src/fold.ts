@@ -1,4 +1,5 @@
 import type { Log, StoredEvent } from '@vsdb/log'
+import type { CID } from 'multiformats/cid'
 import type { Position } from './views.ts'
 
 /**
@@ -7,6 +8,17 @@ import type { Position } from './views.ts'
  */
 export async function* eventsAfter(log: Log, position: Position = {}): AsyncGenerator<StoredEvent> {
   for (const node of await log.nodes()) {
-    for await (const { cid } of log.chain(node, { fromSeq: (position[node] ?? -1) + 1 })) yield await log.getEvent(cid)
+    // Read in chunks (one multi-get each) rather than an awaited get per event: a replay is latency-bound otherwise.
+    let chunk: CID[] = []
+    for await (const { cid } of log.chain(node, { fromSeq: (position[node] ?? -1) + 1 })) {
+      chunk.push(cid)
+      if (chunk.length === CHUNK) {
+        yield* await log.getEvents(chunk)
+        chunk = []
+      }
+    }
+    if (chunk.length > 0) yield* await log.getEvents(chunk)
   }
 }
+
+const CHUNK = 256
