@@ -21,13 +21,15 @@ export function defaultParts(anomaly?: AnomalyOptions): EngineParts {
       const saved = resume as { anomaly?: unknown; regime?: unknown } | undefined
       const scorer = saved === undefined ? createAnomalyScorer(anomaly) : restoreAnomalyScorer(saved.anomaly)
       const regimes = saved === undefined ? createRegimeTracker() : restoreRegimeTracker(saved.regime)
+      // One verdict object per entity, refilled by each observe(): the segmenter reads it at once and keeps nothing.
+      const verdict = { score: 0, change: false }
       return {
         snapshot() {
           return { anomaly: scorer.snapshot(), regime: regimes.snapshot() }
         },
         observe(ts, vector) {
-          const { score, change } = scorer.observe(ts, vector)
-          return { score, change }
+          scorer.observeInto(ts, vector, verdict)
+          return verdict
         },
         encode(ts, vectors, errorBound) {
           const bytes =

@@ -37,6 +37,16 @@ export interface SegmenterParts {
   regime(ts: number[], vectors: number[][], scores: number[]): string
 }
 
+/** The first `count` values of a Float64Array as a plain array (Array.from would go through an iterator). */
+function plainArray(values: Float64Array, count: number): number[] {
+  const out: number[] = []
+  for (let i = 0; i < count; i++) out.push(values[i] as number)
+  return out
+}
+
+/** A placeholder for rows let go of (the open segment's buffer of vectors keeps one type of element). */
+const EMPTY: number[] = []
+
 export interface SealedSegment {
   payload: PayloadOf<'segment'>
   block: Block
@@ -69,9 +79,15 @@ export class EntitySegmenter {
   #seen = 0
   #low: number[]
   #high: number[]
-  #ts: number[] = []
+  /**
+   * The open segment, in time order: #count observations in buffers kept from one segment to the next (arrays
+   * grown row by row and dropped at every seal were most of the garbage a segmenter made).
+   */
+  #count = 0
+  #ts = new Float64Array(16)
+  #scores = new Float64Array(16)
   #vectors: number[][] = []
-  #scores: number[] = []
+  #zeros: number[] = []
 
   constructor(entity: string, dim: number, config: SegmenterConfig, parts: SegmenterParts, state?: SegmenterState) {
     this.entity = entity
@@ -84,9 +100,7 @@ export class EntitySegmenter {
       this.#seen = state.seen
       this.#low = [...state.low]
       this.#high = [...state.high]
-      this.#ts = [...state.ts]
-      this.#vectors = state.vectors.map((v) => [...v])
-      this.#scores = [...state.scores]
+      for (const [i, ts] of state.ts.entries()) this.#append(ts, [...(state.vectors[i] as number[])], state.scores[i] as number)
     }
   }
 
@@ -95,15 +109,14 @@ export class EntitySegmenter {
   }
 
   get open(): number {
-    return this.#ts.length
+    return this.#count
   }
 
   /** Adds one observation (already scored or not: `verdict` comes from the model when omitted). */
   push(observation: Observation, sealed: SealedSegment[] = []): SealedSegment[] {
     const { ts, vector } = observation
     const verdict = this.#parts.observe(ts, vector)
-    const first = this.#ts[0]
-    if (first !== undefined && (ts - first >= this.#config.windowMs || (verdict.change && this.#config.sealOnRegimeChange))) {
+    if (this.#count > 0 && (ts - (this.#ts[0] as number) >= this.#config.windowMs || (verdict.change && this.#config.sealOnRegimeChange))) {
       sealed.push(this.#seal())
     }
     this.#seen++
@@ -113,35 +126,75 @@ export class EntitySegmenter {
       if (x > (this.#high[d] as number)) this.#high[d] = x
     }
     this.#insert(ts, vector, verdict.score)
-    if (this.#ts.length >= this.#config.maxCount) sealed.push(this.#seal())
+    if (this.#count >= this.#config.maxCount) sealed.push(this.#seal())
     return sealed
+  }
+
+  /** Room for one more observation in the open segment's buffers. */
+  #reserve(): void {
+    if (this.#count < this.#ts.length) return
+    const ts = new Float64Array(this.#ts.length * 2)
+    ts.set(this.#ts)
+    this.#ts = ts
+    const scores = new Float64Array(this.#scores.length * 2)
+    scores.set(this.#scores)
+    this.#scores = scores
+  }
+
+  #append(ts: number, vector: number[], score: number): void {
+    this.#reserve()
+    const at = this.#count++
+    this.#ts[at] = ts
+    this.#scores[at] = score
+    this.#vectors[at] = vector
   }
 
   /** Places an observation by time: appended when in order (the usual case), else after equal timestamps. */
   #insert(ts: number, vector: number[], score: number): void {
-    let at = this.#ts.length
-    if (at > 0 && ts < (this.#ts[at - 1] as number)) {
-      let lo = 0
-      let hi = at
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1
-        if ((this.#ts[mid] as number) <= ts) lo = mid + 1
-        else hi = mid
-      }
-      at = lo
+    const count = this.#count
+    if (count === 0 || ts >= (this.#ts[count - 1] as number)) {
+      this.#append(ts, vector, score)
+      return
     }
-    this.#ts.splice(at, 0, ts)
-    this.#vectors.splice(at, 0, vector)
-    this.#scores.splice(at, 0, score)
+    let lo = 0
+    let hi = count
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if ((this.#ts[mid] as number) <= ts) lo = mid + 1
+      else hi = mid
+    }
+    const at = lo
+    this.#reserve()
+    this.#ts.copyWithin(at + 1, at, count)
+    this.#scores.copyWithin(at + 1, at, count)
+    for (let i = count; i > at; i--) this.#vectors[i] = this.#vectors[i - 1] as number[]
+    this.#ts[at] = ts
+    this.#scores[at] = score
+    this.#vectors[at] = vector
+    this.#count = count + 1
+  }
+
+  /** The open segment as plain arrays (copies), and it emptied: the sealed segment's rows. */
+  #take(): { ts: number[]; vectors: number[][]; scores: number[] } {
+    const count = this.#count
+    // Packed arrays of exactly `count` doubles (not holey, as new Array(count) makes them, nor grown by push):
+    // copies of a packed array of zeros, filled in.
+    if (this.#zeros.length < count) this.#zeros = Array.from(new Float64Array(this.#ts.length))
+    const ts = this.#zeros.slice(0, count)
+    const scores = this.#zeros.slice(0, count)
+    for (let i = 0; i < count; i++) {
+      ts[i] = this.#ts[i] as number
+      scores[i] = this.#scores[i] as number
+    }
+    const vectors = this.#vectors.slice(0, count)
+    // Let go of the rows (the buffers stay for the next segment).
+    this.#vectors.fill(EMPTY, 0, count)
+    this.#count = 0
+    return { ts, vectors, scores }
   }
 
   #seal(): SealedSegment {
-    const ts = this.#ts
-    const vectors = this.#vectors
-    const scores = this.#scores
-    this.#ts = []
-    this.#vectors = []
-    this.#scores = []
+    const { ts, vectors, scores } = this.#take()
     const count = ts.length
     const centroid = new Array<number>(this.dim).fill(0)
     const min = new Array<number>(this.dim).fill(Number.POSITIVE_INFINITY)
@@ -189,15 +242,16 @@ export class EntitySegmenter {
   }
 
   state(): SegmenterState {
+    const count = this.#count
     return {
       entity: this.entity,
       dim: this.dim,
       seen: this.#seen,
       low: [...this.#low],
       high: [...this.#high],
-      ts: [...this.#ts],
-      vectors: this.#vectors.map((v) => [...v]),
-      scores: [...this.#scores],
+      ts: plainArray(this.#ts, count),
+      vectors: this.#vectors.slice(0, count).map((v) => [...v]),
+      scores: plainArray(this.#scores, count),
     }
   }
 }

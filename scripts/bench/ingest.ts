@@ -2,8 +2,9 @@
  * Observations per second through the node's whole ingest pipeline against raw Level batch puts of the same
  * observations, each side in a child process of its own (cold JIT, its own peak RSS), same files, same disk:
  *   vsdb:      openNode on a fresh data dir → node.ingest(every CSV of the case) → node.close() (checkpoint).
- *              That is: csv-parse + validation, one signed `ingest` event per entity per 1,000 rows with the raw
- *              batch as a linked DAG-CBOR block, the segmenter (anomaly score per observation, regime, seal by
+ *              That is: the CSV reader (over 8 MiB: a validating first pass, then the write pass; plain lines
+ *              read in place, csv-parse for the rest), one signed `ingest` event per entity per 1,000 rows with
+ *              the raw batch as a linked DAG-CBOR block (packed float64 columns), the segmenter (anomaly score per observation, regime, seal by
  *              count / window / regime change), the segment codec, the `segment` events, Level batches with
  *              the log's indexes and Helia pins, the projections fold and the checkpoint.
  *   baseline:  open classic-level → per file, lines split on commas (Date.parse, Number) → batches of 1,000

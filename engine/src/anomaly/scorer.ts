@@ -65,6 +65,11 @@ export interface AnomalyScorer {
   score(ts: number, vector: readonly number[]): number
   /** Scores one observation (and learns it), with what lies behind the score. */
   observe(ts: number, vector: readonly number[]): AnomalyObservation
+  /**
+   * `observe`, writing the score and the change flag into `into` instead of a new object (the engine scores
+   * every observation: one object less each).
+   */
+  observeInto(ts: number, vector: readonly number[], into: { score: number; change: boolean }): void
   /** The whole state, as plain JSON-able data; `restoreAnomalyScorer` continues from it exactly. */
   snapshot(): AnomalyState
 }
@@ -141,11 +146,37 @@ class Scorer implements AnomalyScorer {
     return this.#count
   }
 
+  /** What the last #step found: the score (a field, not a return value: no number boxed per observation) and why. */
+  #score = 0.5
+  #alert = false
+  #change = false
+  #bestDim = -1
+  #bestChannel: AnomalyChannel | null = null
+
   score(ts: number, vector: readonly number[]): number {
-    return this.observe(ts, vector).score
+    this.#step(ts, vector)
+    return this.#score
   }
 
   observe(ts: number, vector: readonly number[]): AnomalyObservation {
+    this.#step(ts, vector)
+    return {
+      score: this.#score,
+      alert: this.#alert,
+      change: this.#change,
+      dim: this.#bestDim < 0 ? null : this.#bestDim,
+      channel: this.#bestChannel,
+    }
+  }
+
+  observeInto(ts: number, vector: readonly number[], into: { score: number; change: boolean }): void {
+    this.#step(ts, vector)
+    into.score = this.#score
+    into.change = this.#change
+  }
+
+  /** Scores and learns one observation: the score and the rest are left in #score, #alert, #change, #bestDim, #bestChannel. */
+  #step(ts: number, vector: readonly number[]): void {
     if (!Number.isFinite(ts)) throw new Error(`anomaly: timestamp must be a finite number, got ${ts}`)
     if (this.#s === null || this.#dim === null) {
       if (vector.length === 0) throw new Error('anomaly: vector must have at least one dimension')
@@ -283,7 +314,11 @@ class Scorer implements AnomalyScorer {
       else this.#lastChange = i
     }
     this.#count = i + 1
-    return { score, alert, change, dim: bestDim < 0 ? null : bestDim, channel: bestChannel }
+    this.#alert = alert
+    this.#change = change
+    this.#bestDim = bestDim
+    this.#bestChannel = bestChannel
+    this.#score = score
   }
 
   snapshot(): AnomalyState {
@@ -294,9 +329,16 @@ class Scorer implements AnomalyScorer {
       count: this.#count,
       lastAlert: this.#lastAlert,
       lastChange: this.#lastChange,
-      dims: this.#s === null ? [] : Array.from(this.#s),
+      dims: this.#s === null ? [] : plainArray(this.#s),
     }
   }
+}
+
+/** The values of a Float64Array as a plain array (what Array.from gives, faster). */
+function plainArray(values: Float64Array): number[] {
+  const out = new Array<number>(values.length)
+  for (let i = 0; i < values.length; i++) out[i] = values[i] as number
+  return out
 }
 
 function clamp01(v: number): number {

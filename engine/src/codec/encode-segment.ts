@@ -13,7 +13,7 @@ import { type ColumnCoding, chooseIntColumn, encodeIntColumn, priceIntColumn } f
 import { resetIntProbs } from './int-prior.ts'
 import { encoderContexts, type Models } from './models.ts'
 import { median } from './predict.ts'
-import { OFFSET_BITS, OFFSETS, putStep, quantizeColumn, type Step, stepBits, stepFor } from './quantize.ts'
+import { OFFSET_BITS, OFFSETS, putStep, quantizeScaled, type Step, stepBits, stepFor } from './quantize.ts'
 import { type BitSink, CostMeter, copyProbs, RangeEncoder } from './range-coder.ts'
 import { encodeTimestamps } from './timestamps.ts'
 import type { EncodeOptions, SegmentObservations } from './types.ts'
@@ -108,10 +108,12 @@ function planLossy(models: Models, column: Float64Array, e: number, r: Float64Ar
     let offset = 0
     let least = Number.POSITIVE_INFINITY
     const trial = new Float64Array(n)
+    const scaled = new Float64Array(n)
+    for (let i = 0; i < n; i++) scaled[i] = column[i]! / step.step
     // Quantising is monotone: the median's index is the indices' median (near enough for an estimate).
     const middle = median(column)
     for (let shift = 0; shift < OFFSETS; shift++) {
-      if (!quantizeColumn(column, e, step.step, shift, trial)) continue
+      if (!quantizeScaled(column, scaled, e, step.step, shift, trial)) continue
       const h = quickBits(trial, r, Math.round(middle / step.step - shift / OFFSETS))
       if (h < least) {
         least = h

@@ -14,7 +14,7 @@
  */
 import { pow2 } from './exact-math.ts'
 import { BUCKETS, bucketMean, bucketOf, CLASSES, D_BASE, E_BASE, EXPECTED, G_BASE, M_BASE, S_BASE, Z_BASE } from './int-layout.ts'
-import { type BitSink, type Probs, type RangeDecoder, spendTentatively, undoTentative } from './range-coder.ts'
+import { type BitSink, beginTrial, type Probs, type RangeDecoder, spendTrial } from './range-coder.ts'
 
 export { BUCKETS, bucketOf }
 
@@ -133,9 +133,71 @@ export class IntStream {
 }
 
 /**
- * Bits IntStream would spend on r[from..n) starting at `bucket`: the same decisions as `encode` through a
- * CostMeter, in one tight loop (the encoder prices every predictor with it). The contexts adapt as they
- * would, and are put back before it returns. Stops early, returning more than `limit`, once the cost passes it.
+ * IntStream.encode over r[from..n) from a stream starting at `bucket`: the same decisions in the same order,
+ * with the stream's state in locals (a double held in an object field may be boxed anew at every update).
+ */
+export function encodeResiduals(
+  sink: BitSink,
+  probs: Probs,
+  r: ArrayLike<number>,
+  from: number,
+  n: number,
+  bucket: number,
+  alpha: number,
+): void {
+  let activity = startActivity(bucket)
+  let sign = 1
+  for (let i = from; i < n; i++) {
+    const x = r[i]!
+    const b = bucketOf(activity)
+    if (x === 0) {
+      sink.bit(probs, Z_BASE + b, 0)
+      activity += (0 - activity) * alpha
+      sign = 1
+      continue
+    }
+    sink.bit(probs, Z_BASE + b, 1)
+    sink.bit(probs, S_BASE + sign, x < 0 ? 1 : 0)
+    const a = x < 0 ? -x : x
+    const e = floorLog2(a)
+    const k = EXPECTED[b]!
+    const row = b * CLASSES
+    if (k > 0) sink.bit(probs, G_BASE + b, e >= k ? 1 : 0)
+    if (e >= k) {
+      for (let j = k; j < e; j++) sink.bit(probs, E_BASE + row + j, 1)
+      if (e < CLASSES - 1) sink.bit(probs, E_BASE + row + e, 0)
+    } else {
+      for (let j = k - 1; j > e; j--) sink.bit(probs, D_BASE + row + j, 1)
+      if (e > 0) sink.bit(probs, D_BASE + row + e, 0)
+    }
+    if (e >= 1) {
+      let rest = a - pow2(e)
+      const half = pow2(e - 1)
+      const t1 = rest >= half ? 1 : 0
+      sink.bit(probs, M_BASE + e * 3, t1)
+      rest -= t1 * half
+      if (e >= 2) {
+        const quarter = half / 2
+        const t2 = rest >= quarter ? 1 : 0
+        sink.bit(probs, M_BASE + e * 3 + 1 + t1, t2)
+        rest -= t2 * quarter
+        if (e >= 3) sink.direct(rest, e - 2)
+      }
+    }
+    activity += (Math.abs(x) - activity) * alpha
+    sign = x < 0 ? 0 : 2
+  }
+}
+
+/** The decisions of one residual, as context · 2 + bit, for priceResiduals (at most 1 + 1 + 1 + CLASSES + 2). */
+const decisions = new Int32Array(CLASSES + 8)
+
+/**
+ * Bits IntStream would spend on r[from..n) starting at `bucket`: the same decisions as `encode` priced in a
+ * trial (range-coder.ts), in one tight loop (the encoder prices every predictor with it). The contexts adapt
+ * as they would, in the trial's copies; `probs` itself is left as it was. Stops early, returning more than
+ * `limit`, once the cost passes it. Each residual's decisions are listed first, then priced in order by one
+ * inlined `spend`: no call per decision, no boxed number per cost.
  */
 export function priceResiduals(
   probs: Probs,
@@ -146,49 +208,64 @@ export function priceResiduals(
   alpha: number,
   limit = Number.POSITIVE_INFINITY,
 ): number {
+  const trial = beginTrial(probs)
+  const { p, n: counts, tp, tn, mark, id } = trial
+  const ops = decisions
   let activity = startActivity(bucket)
   let sign = 1
   let bits = 0
   for (let i = from; i < n; i++) {
     const x = r[i]!
     const b = bucketOf(activity)
+    let m = 0
+    let direct = 0
+    let a = 0
     if (x === 0) {
-      bits += spendTentatively(probs, Z_BASE + b, 0)
+      ops[m++] = (Z_BASE + b) * 2
+    } else {
+      ops[m++] = (Z_BASE + b) * 2 + 1
+      const negative = x < 0 ? 1 : 0
+      ops[m++] = (S_BASE + sign) * 2 + negative
+      a = negative ? -x : x
+      const e = floorLog2(a)
+      const k = EXPECTED[b]!
+      const row = b * CLASSES
+      if (k > 0) ops[m++] = (G_BASE + b) * 2 + (e >= k ? 1 : 0)
+      if (e >= k) {
+        for (let j = k; j < e; j++) ops[m++] = (E_BASE + row + j) * 2 + 1
+        if (e < CLASSES - 1) ops[m++] = (E_BASE + row + e) * 2
+      } else {
+        for (let j = k - 1; j > e; j--) ops[m++] = (D_BASE + row + j) * 2 + 1
+        if (e > 0) ops[m++] = (D_BASE + row + e) * 2
+      }
+      if (e >= 1) {
+        const half = pow2(e - 1)
+        let rest = a - 2 * half
+        const t1 = rest >= half ? 1 : 0
+        ops[m++] = (M_BASE + e * 3) * 2 + t1
+        if (e >= 2) {
+          rest -= t1 * half
+          const t2 = rest >= half / 2 ? 1 : 0
+          ops[m++] = (M_BASE + e * 3 + 1 + t1) * 2 + t2
+          direct = e - 2
+        }
+      }
+      sign = negative ? 0 : 2
+    }
+    for (let o = 0; o < m; o++) {
+      const op = ops[o]!
+      const c = op >> 1
+      const bit = op & 1
+      bits += spendTrial(p, counts, tp, tn, mark, id, c, bit)
+    }
+    if (x === 0) {
       activity -= activity * alpha
       sign = 1
       continue
     }
-    bits += spendTentatively(probs, Z_BASE + b, 1)
-    const negative = x < 0 ? 1 : 0
-    bits += spendTentatively(probs, S_BASE + sign, negative)
-    const a = negative ? -x : x
-    const e = floorLog2(a)
-    const k = EXPECTED[b]!
-    const row = b * CLASSES
-    if (k > 0) bits += spendTentatively(probs, G_BASE + b, e >= k ? 1 : 0)
-    if (e >= k) {
-      for (let j = k; j < e; j++) bits += spendTentatively(probs, E_BASE + row + j, 1)
-      if (e < CLASSES - 1) bits += spendTentatively(probs, E_BASE + row + e, 0)
-    } else {
-      for (let j = k - 1; j > e; j--) bits += spendTentatively(probs, D_BASE + row + j, 1)
-      if (e > 0) bits += spendTentatively(probs, D_BASE + row + e, 0)
-    }
-    if (e >= 1) {
-      const half = pow2(e - 1)
-      let rest = a - 2 * half
-      const t1 = rest >= half ? 1 : 0
-      bits += spendTentatively(probs, M_BASE + e * 3, t1)
-      if (e >= 2) {
-        rest -= t1 * half
-        const t2 = rest >= half / 2 ? 1 : 0
-        bits += spendTentatively(probs, M_BASE + e * 3 + 1 + t1, t2)
-        bits += e - 2
-      }
-    }
+    bits += direct // e − 2 bits sent as they are (adding 0 when there are none changes nothing)
     activity += (a - activity) * alpha
-    sign = negative ? 0 : 2
     if (bits > limit) break
   }
-  undoTentative(probs)
   return bits
 }

@@ -5,7 +5,7 @@
  * stand (priceResiduals, which leaves them as it found them) — and keeps the cheapest.
  */
 import { corrupt } from './errors.ts'
-import { ALPHAS, BUCKETS, floorLog2, IntStream, initialBucket, priceResiduals } from './int-coder.ts'
+import { ALPHAS, BUCKETS, encodeResiduals, floorLog2, IntStream, initialBucket, priceResiduals } from './int-coder.ts'
 import {
   firstResidual,
   LEVEL,
@@ -14,6 +14,7 @@ import {
   MEAN4,
   median,
   PREDICTOR_BITS,
+  PREDICTORS,
   PREVIOUS,
   type Predictor,
   REVERT,
@@ -68,8 +69,7 @@ export function encodeIntColumn(sink: BitSink, probs: Probs, v: ArrayLike<number
   sink.direct(speed, 1)
   putSignedWide(sink, anchor)
   putBucket(sink, bucket)
-  const stream = new IntStream(bucket, ALPHAS[speed])
-  for (let i = first; i < v.length; i++) stream.encode(sink, probs, r[i]!)
+  encodeResiduals(sink, probs, r, first, v.length, bucket, ALPHAS[speed]!)
 }
 
 /** Decodes n integers into a new array. */
@@ -85,15 +85,36 @@ export function decodeIntColumn(src: RangeDecoder, probs: Probs, n: number): Flo
   return v
 }
 
+/** The predictor chosen last (where to start pricing the next column: only the speed of the search depends on it). */
+let lastWinner: Predictor = LEVEL
+/** Bits of slack in the price limit of a predictor that wins ties against the best so far. */
+const TIE_SLACK = 1
+
+/** Residuals of each predictor for the column being chosen (scratch, grown as needed): each is computed once. */
+const cachedResiduals: Float64Array[] = PREDICTORS.map(() => new Float64Array(256))
+const cachedAnchors = new Float64Array(PREDICTORS.length)
+
+/** The residuals of `predictor` over v (into its scratch), its anchor kept beside them. */
+function residualsOf(predictor: Predictor, v: ArrayLike<number>, center: number): Float64Array {
+  let r = cachedResiduals[predictor]!
+  if (r.length < v.length) {
+    r = new Float64Array(v.length)
+    cachedResiduals[predictor] = r
+  }
+  cachedAnchors[predictor] = residuals(predictor, v, r, center)
+  return r
+}
+
 /**
  * Prices the predictors (or just `only`) at the fast activity from the current contexts, then the best one at
  * the static activity; returns the cheapest coding and its cost in bits. `thorough` prices every predictor
- * whatever the residuals look like (quantised columns, where it pays: see candidates).
+ * whatever the residuals look like (quantised columns, where it pays: see candidates). `r` is scratch of the
+ * column's length (kept for the callers' sake: the residuals of each predictor have their own).
  */
 export function chooseIntColumn(
   probs: Probs,
   v: ArrayLike<number>,
-  r: Float64Array,
+  _r: Float64Array,
   options: { only?: Predictor; speed?: number; thorough?: boolean } = {},
 ): ColumnCoding & { bits: number } {
   const { only, speed, thorough = true } = options
@@ -101,36 +122,57 @@ export function chooseIntColumn(
   const center = median(v)
   let best: Predictor = PREVIOUS
   let bestBits = Number.POSITIVE_INFINITY
-  for (const predictor of only === undefined ? candidates(v, r, center, thorough) : [only]) {
+  if (only !== undefined) residualsOf(only, v, center)
+  const list = only === undefined ? candidates(v, center, thorough) : [only]
+  // The cheapest, ties to the earliest in `list` — the choice pricing them in list order makes. They are priced
+  // starting with the last winner (often the winner again): the sooner the best is known, the sooner the others
+  // stop (a price stops once past the best so far). One that would come earlier in the list is given a bit of
+  // slack, so that a tie is priced to the end and wins as it would have.
+  let bestRank = list.length
+  const first = list.indexOf(lastWinner)
+  for (let k = first < 0 ? 0 : -1; k < list.length; k++) {
+    const rank = k < 0 ? first : k
+    if (k >= 0 && k === first) continue
+    const predictor = list[rank] as Predictor
     if (n < 5 && predictor !== PREVIOUS) continue
-    const bits = price(probs, v, r, predictor, center, speed ?? 0, bestBits)
-    if (bits < bestBits) {
+    const bits = price(probs, n, predictor, speed ?? 0, rank < bestRank ? bestBits + TIE_SLACK : bestBits)
+    if (bits < bestBits || (bits === bestBits && rank < bestRank)) {
       bestBits = bits
       best = predictor
+      bestRank = rank
     }
   }
+  if (only === undefined) lastWinner = best
   if (speed !== undefined) return { predictor: best, speed, bits: bestBits }
-  const slow = price(probs, v, r, best, center, 1, bestBits)
+  // Nothing priced (fewer than 5 values and PREVIOUS not a candidate): PREVIOUS, whose residuals may be missing.
+  if (bestBits === Number.POSITIVE_INFINITY) residualsOf(best, v, center)
+  const slow = price(probs, n, best, 1, bestBits)
   return slow < bestBits ? { predictor: best, speed: 1, bits: slow } : { predictor: best, speed: 0, bits: bestBits }
 }
 
 /**
- * The predictors worth pricing. Where residuals are small and it pays (quantised columns: measured on NAB,
- * pricing all of them is worth 4 % at 1 %) the adaptive coder's cost is hard to guess, so all of them, most
- * popular first; otherwise (exact decimals, or large residuals) their bit lengths say enough: the FINALISTS
- * shortest by that measure.
+ * The predictors worth pricing, with their residuals computed (residualsOf). Where residuals are small and it
+ * pays (quantised columns: measured on NAB, pricing all of them is worth 4 % at 1 %) the adaptive coder's cost
+ * is hard to guess, so all of them, most popular first; otherwise (exact decimals, or large residuals) their
+ * bit lengths say enough: the FINALISTS shortest by that measure.
  */
-function candidates(v: ArrayLike<number>, r: Float64Array, center: number, thorough: boolean): readonly Predictor[] {
-  const lengths = BY_POPULARITY.map((predictor) => {
-    residuals(predictor, v, r, center)
+function candidates(v: ArrayLike<number>, center: number, thorough: boolean): readonly Predictor[] {
+  const n = v.length
+  const lengths: { predictor: Predictor; mean: number }[] = []
+  let least = Number.POSITIVE_INFINITY
+  for (const predictor of BY_POPULARITY) {
+    const r = residualsOf(predictor, v, center)
+    // Once one predictor is short enough for a thorough search, the others' lengths no longer matter.
+    if (thorough && least < LARGE_RESIDUAL_BITS) continue
     let sum = 0
-    for (let i = firstResidual(predictor); i < v.length; i++) {
+    for (let i = firstResidual(predictor); i < n; i++) {
       const a = r[i]! < 0 ? -r[i]! : r[i]!
       sum += a === 0 ? 0 : floorLog2(a) + 1
     }
-    return { predictor, mean: sum / v.length }
-  })
-  const least = Math.min(...lengths.map((l) => l.mean))
+    const mean = sum / n
+    if (mean < least) least = mean
+    lengths.push({ predictor, mean })
+  }
   if (thorough && least < LARGE_RESIDUAL_BITS) return BY_POPULARITY
   return lengths
     .sort((a, b) => a.mean - b.mean)
@@ -138,20 +180,14 @@ function candidates(v: ArrayLike<number>, r: Float64Array, center: number, thoro
     .map((l) => l.predictor)
 }
 
-function price(
-  probs: Probs,
-  v: ArrayLike<number>,
-  r: Float64Array,
-  predictor: Predictor,
-  center: number,
-  speed: number,
-  limit: number,
-): number {
-  const anchor = residuals(predictor, v, r, center)
+/** Bits of the column with `predictor` (its residuals already in residualsOf's scratch) at `speed`. */
+function price(probs: Probs, n: number, predictor: Predictor, speed: number, limit: number): number {
+  const r = cachedResiduals[predictor]!
+  const anchor = cachedAnchors[predictor]!
   const first = firstResidual(predictor)
-  const bucket = initialBucket(r, first, v.length)
+  const bucket = initialBucket(r, first, n)
   const header = PREDICTOR_BITS + 1 + signedWideBits(anchor) + bucketBits(bucket)
-  return header + priceResiduals(probs, r, first, v.length, bucket, ALPHAS[speed]!, limit - header)
+  return header + priceResiduals(probs, r, first, n, bucket, ALPHAS[speed]!, limit - header)
 }
 
 /** Bits the column would cost with `coding` from the contexts in `probs` (left as they were). */

@@ -65,44 +65,91 @@ export function median(v: ArrayLike<number>): number {
 /**
  * Runs a predictor along v. With `decode` false, v holds the values and r receives the residuals; with
  * `decode` true, r holds the residuals and v receives the values (v[i] is written before it is needed).
+ * One loop per predictor (the prediction of each is the same expression in both directions).
  */
 function run(predictor: Predictor, anchor: number, v: Float64Array | ArrayLike<number>, r: Float64Array, decode: boolean): void {
+  if (decode) runDecode(predictor, anchor, v as Float64Array, r)
+  else runEncode(predictor, anchor, v, r)
+}
+
+function runEncode(predictor: Predictor, anchor: number, v: ArrayLike<number>, r: Float64Array): void {
   const n = v.length
-  const out = v as Float64Array
+  switch (predictor) {
+    case PREVIOUS:
+      for (let i = 1; i < n; i++) r[i] = v[i]! - v[i - 1]!
+      return
+    case LINEAR:
+      if (n > 1) r[1] = v[1]! - v[0]!
+      for (let i = 2; i < n; i++) r[i] = v[i]! - (2 * v[i - 1]! - v[i - 2]!)
+      return
+    case LEVEL:
+      for (let i = 0; i < n; i++) r[i] = v[i]! - anchor
+      return
+    case REVERT:
+      if (n > 0) r[0] = v[0]! - anchor
+      for (let i = 1; i < n; i++) r[i] = v[i]! - Math.floor((v[i - 1]! + anchor + 1) / 2)
+      return
+    case MEAN2:
+      if (n > 1) r[1] = v[1]! - v[0]!
+      for (let i = 2; i < n; i++) r[i] = v[i]! - Math.floor((v[i - 1]! + v[i - 2]! + 1) / 2)
+      return
+    case MEAN4:
+      for (let i = 1; i < n && i < 4; i++) r[i] = v[i]! - v[i - 1]!
+      for (let i = 4; i < n; i++) r[i] = v[i]! - Math.floor((v[i - 1]! + v[i - 2]! + v[i - 3]! + v[i - 4]! + 2) / 4)
+      return
+    case SMOOTH2: {
+      let s = anchor
+      for (let i = 1; i < n; i++) {
+        s += (v[i - 1]! - s) * 0.5
+        r[i] = v[i]! - Math.round(s)
+      }
+      return
+    }
+    default: {
+      let s = anchor
+      for (let i = 1; i < n; i++) {
+        s += (v[i - 1]! - s) * 0.25
+        r[i] = v[i]! - Math.round(s)
+      }
+    }
+  }
+}
+
+function runDecode(predictor: Predictor, anchor: number, out: Float64Array, r: Float64Array): void {
+  const n = out.length
   const from = firstResidual(predictor)
-  if (from === 1 && decode) out[0] = anchor
+  if (from === 1 && n > 0) out[0] = anchor
   let s = anchor
   for (let i = from; i < n; i++) {
     let p: number
     switch (predictor) {
       case PREVIOUS:
-        p = v[i - 1]!
+        p = out[i - 1]!
         break
       case LINEAR:
-        p = i === 1 ? v[0]! : 2 * v[i - 1]! - v[i - 2]!
+        p = i === 1 ? out[0]! : 2 * out[i - 1]! - out[i - 2]!
         break
       case LEVEL:
         p = anchor
         break
       case REVERT:
-        p = i === 0 ? anchor : Math.floor((v[i - 1]! + anchor + 1) / 2)
+        p = i === 0 ? anchor : Math.floor((out[i - 1]! + anchor + 1) / 2)
         break
       case MEAN2:
-        p = i === 1 ? v[0]! : Math.floor((v[i - 1]! + v[i - 2]! + 1) / 2)
+        p = i === 1 ? out[0]! : Math.floor((out[i - 1]! + out[i - 2]! + 1) / 2)
         break
       case MEAN4:
-        p = i < 4 ? v[i - 1]! : Math.floor((v[i - 1]! + v[i - 2]! + v[i - 3]! + v[i - 4]! + 2) / 4)
+        p = i < 4 ? out[i - 1]! : Math.floor((out[i - 1]! + out[i - 2]! + out[i - 3]! + out[i - 4]! + 2) / 4)
         break
       case SMOOTH2:
-        s += (v[i - 1]! - s) * 0.5
+        s += (out[i - 1]! - s) * 0.5
         p = Math.round(s)
         break
       default:
-        s += (v[i - 1]! - s) * 0.25
+        s += (out[i - 1]! - s) * 0.25
         p = Math.round(s)
     }
-    if (decode) out[i] = r[i]! + p
-    else r[i] = v[i]! - p
+    out[i] = r[i]! + p
   }
 }
 

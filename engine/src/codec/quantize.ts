@@ -70,14 +70,36 @@ export function reconstructValue(q: number, offset: number, step: number): numbe
 
 /** q[i] for each value, or false when some value cannot meet the bound on this grid. */
 export function quantizeColumn(column: ArrayLike<number>, e: number, step: number, offset: number, q: Float64Array): boolean {
+  const scaled = new Float64Array(column.length)
+  for (let i = 0; i < column.length; i++) scaled[i] = column[i]! / step
+  return quantizeScaled(column, scaled, e, step, offset, q)
+}
+
+/** quantizeColumn with the values already divided by the step (`scaled[i] = column[i] / step`): one division per value for every grid shift. */
+export function quantizeScaled(
+  column: ArrayLike<number>,
+  scaled: Float64Array,
+  e: number,
+  step: number,
+  offset: number,
+  q: Float64Array,
+): boolean {
   const shift = offset / OFFSETS
-  for (let i = 0; i < column.length; i++) {
+  // reconstructValue's arithmetic, its constant factor taken out of the loop.
+  const unit = step / OFFSETS
+  const n = column.length
+  for (let i = 0; i < n; i++) {
     const x = column[i]!
-    let qi = Math.round(x / step - shift) + 0
+    // Math.round(y) + 0, without Math.round's unpredictable branch on the fraction: floor(y + 0.5) is one too
+    // many exactly when the sum rounded up to the next integer (so then r − 0.5 > y), and 0 is never −0 here.
+    const y = scaled[i]! - shift
+    let qi = Math.floor(y + 0.5)
+    if (qi - 0.5 > y) qi -= 1
+    qi += 0
     if (!(qi <= MAX_SCALED && qi >= -MAX_SCALED)) return false
-    if (!(Math.abs(x - reconstructValue(qi, offset, step)) <= e)) {
-      if (Math.abs(x - reconstructValue(qi - 1, offset, step)) <= e) qi -= 1
-      else if (Math.abs(x - reconstructValue(qi + 1, offset, step)) <= e) qi += 1
+    if (!(Math.abs(x - (OFFSETS * qi + offset) * unit) <= e)) {
+      if (Math.abs(x - (OFFSETS * (qi - 1) + offset) * unit) <= e) qi -= 1
+      else if (Math.abs(x - (OFFSETS * (qi + 1) + offset) * unit) <= e) qi += 1
       else return false
     }
     q[i] = qi

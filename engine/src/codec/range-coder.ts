@@ -78,50 +78,74 @@ export function spend(probs: Probs, i: number, bit: number): number {
 }
 
 /**
- * Pricing without copying the contexts: `spendTentatively` spends like `spend` and logs what it changed;
- * `undoTentative` puts every logged context back, newest first. A trial touches a few thousand contexts of a
- * table several times that size.
+ * Pricing without writing the contexts: a trial copies each context into scratch the first time it meets it
+ * (marked with the trial's number) and adapts the copy, as `spend` would adapt the context. The contexts are
+ * never written, so nothing has to be put back; a trial touches a few hundred contexts of a table of thousands.
  */
-let undoIndex = new Int32Array(4096)
-let undoP = new Uint16Array(4096)
-let undoN = new Uint8Array(4096)
-let undoTop = 0
-
-function growUndo(): void {
-  const index = new Int32Array(undoIndex.length * 2)
-  const p = new Uint16Array(undoIndex.length * 2)
-  const n = new Uint8Array(undoIndex.length * 2)
-  index.set(undoIndex)
-  p.set(undoP)
-  n.set(undoN)
-  undoIndex = index
-  undoP = p
-  undoN = n
+export interface Trial {
+  /** The contexts priced against (read only). */
+  p: Uint16Array
+  n: Uint8Array
+  /** Scratch copies, valid where mark[i] === id. */
+  tp: Uint16Array
+  tn: Uint8Array
+  mark: Uint32Array
+  id: number
 }
 
-export function spendTentatively(probs: Probs, i: number, bit: number): number {
-  if (undoTop === undoIndex.length) growUndo()
-  const c = probs.n[i]!
-  const p = probs.p[i]!
-  undoIndex[undoTop] = i
-  undoP[undoTop] = p
-  undoN[undoTop] = c
-  undoTop++
+/** The one trial there is (the codec is synchronous: a trial is over before the next begins). */
+const trial: Trial = {
+  p: new Uint16Array(0),
+  n: new Uint8Array(0),
+  tp: new Uint16Array(0),
+  tn: new Uint8Array(0),
+  mark: new Uint32Array(0),
+  id: 0,
+}
+
+/** A new trial against `probs` (the same object each time, refilled: the previous trial is over). */
+export function beginTrial(probs: Probs): Trial {
+  const size = probs.p.length
+  if (trial.mark.length < size) {
+    trial.tp = new Uint16Array(size)
+    trial.tn = new Uint8Array(size)
+    trial.mark = new Uint32Array(size)
+    trial.id = 0
+  }
+  trial.id++
+  if (trial.id === 0xffffffff) {
+    trial.mark.fill(0)
+    trial.id = 1
+  }
+  trial.p = probs.p
+  trial.n = probs.n
+  return trial
+}
+
+/** Bits spent coding `bit` with context i in a trial, which then adapts its copy: `spend` on the copy. */
+export function spendTrial(
+  p: Uint16Array,
+  n: Uint8Array,
+  tp: Uint16Array,
+  tn: Uint8Array,
+  mark: Uint32Array,
+  id: number,
+  i: number,
+  bit: number,
+): number {
+  if (mark[i] !== id) {
+    mark[i] = id
+    tp[i] = p[i]!
+    tn[i] = n[i]!
+  }
+  const c = tn[i]!
+  const q16 = tp[i]!
   const rate = RATE[c]!
-  probs.p[i] = bit ? p + (((65536 - p) * rate) >>> 16) : p - ((p * rate) >>> 16)
-  if (c < COUNT_LIMIT) probs.n[i] = c + 1
-  const q = p >>> 4
+  tp[i] = bit ? q16 + (((65536 - q16) * rate) >>> 16) : q16 - ((q16 * rate) >>> 16)
+  if (c < COUNT_LIMIT) tn[i] = c + 1
+  const q = q16 >>> 4
   const q12 = q < 1 ? 1 : Math.min(q, PROB_ONE - 1)
   return COST[bit ? q12 : PROB_ONE - q12]!
-}
-
-export function undoTentative(probs: Probs): void {
-  while (undoTop > 0) {
-    undoTop--
-    const i = undoIndex[undoTop]!
-    probs.p[i] = undoP[undoTop]!
-    probs.n[i] = undoN[undoTop]!
-  }
 }
 
 /** Bits spent coding `bit` with context i as it stands. */

@@ -14,6 +14,8 @@ export interface ReadContext {
   dims: Map<string, number>
   /** Told the bytes of the file read so far, as chunks arrive (for progress bars). */
   onBytes?: (bytesRead: number) => void
+  /** Rows are checked, never yielded (ObservationSource.validateOnly). */
+  validateOnly?: boolean
   /** The parser for string timestamps, chosen from the first one seen (one format per input). */
   parseTsString?: TimestampParser
 }

@@ -1,11 +1,18 @@
 import { createReadStream } from 'node:fs'
-import { pipeline } from 'node:stream'
+import { pipeline, Readable } from 'node:stream'
 import { CsvError, type InfoRecord, type Options, parse } from 'csv-parse'
 import type { ReadContext } from './context.ts'
 import { checkTimestampRange, unparseableTimestamp } from './context.ts'
 import { inputError, quote } from './errors.ts'
-import { parseTimestamp, type TimestampParser, timestampParserFor } from './timestamp.ts'
-import type { Observation } from './types.ts'
+import { decimalCell, plainCellEnd } from './numbers.ts'
+import {
+  type BytesTimestampParser,
+  bytesTimestampParserFor,
+  parseTimestamp,
+  type TimestampParser,
+  timestampParserFor,
+} from './timestamp.ts'
+import { MAX_FUTURE_MS, type Observation } from './types.ts'
 
 interface CsvHeader {
   names: string[]
@@ -109,34 +116,88 @@ function csvParseError(ctx: ReadContext, err: CsvError): Error {
 }
 
 /**
- * Stream a CSV file: header row with `timestamp` and one or more numeric columns (the vector, in header order).
- * Rows are converted inside csv-parse's `on_record` hook, which also groups them into batches, so the stream
- * carries one object per batch; no per-row schema validation, one cached timestamp layout.
+ * An observation made by the CSV reader: a plain `{entity, ts, vector}` as far as anyone can tell, made by a
+ * constructor rather than an object literal. V8 tracks the objects of a literal per site, and when a young-space
+ * collection finds nearly all of a site's recent objects alive (as it does for the rows of a batch when it comes
+ * just after another collection), it starts allocating that site's objects straight in the old space: every row
+ * from then on is garbage that waits for a full collection, and the heap grows by the rows it has read.
  */
-export async function* readCsv(ctx: ReadContext, entity: string): AsyncGenerator<Observation[]> {
-  let header: CsvHeader | undefined
-  let parseTs: TimestampParser = parseTimestamp
-  let firstRow = true
-  let rows = 0
-  let batch: Observation[] = []
-  const batchSize = ctx.batchSize
+class Row implements Observation {
+  entity: string
+  ts: number
+  vector: number[]
+  constructor(entity: string, ts: number, vector: number[]) {
+    this.entity = entity
+    this.ts = ts
+    this.vector = vector
+  }
+}
 
-  const onRecord = (cells: string[], info: InfoRecord): Observation[] | null => {
-    const line = info.lines
+/**
+ * Turns records (cells and line number) into observations, grouped into batches: `record` takes the cells as
+ * strings (csv-parse's records, and any line the fast path passes on); `line` takes the bytes of a plain line
+ * (no quote, no stray carriage return) and reads its cells in place, deferring to `record` for anything but
+ * the common case — a first data row, a wrong cell count, a cell that is not a plain decimal or a timestamp not
+ * in the first row's layout, any error — so every value and every message is the one `record` gives.
+ */
+class CsvRows {
+  readonly #ctx: ReadContext
+  readonly #entity: string
+  header: CsvHeader | undefined
+  #parseTs: TimestampParser = parseTimestamp
+  #bytesTs: BytesTimestampParser | null = null
+  #firstRow = true
+  #zeros: number[] | null = null
+  #cells = new Float64Array(0)
+  readonly #validateOnly: boolean
+  rows = 0
+  /** The batch being filled (a copy of #template: made at its full size, it never grows) and its rows so far. */
+  #batch: Observation[]
+  #count = 0
+
+  constructor(ctx: ReadContext, entity: string) {
+    this.#ctx = ctx
+    this.#entity = entity
+    this.#validateOnly = ctx.validateOnly === true
+    this.#batch = this.#newBatch()
+  }
+
+  /** batchSize undefineds in a packed array: copied for each batch, which then never grows nor has holes. */
+  #template: Observation[] | null = null
+
+  #newBatch(): Observation[] {
+    if (this.#validateOnly) return []
+    this.#template ??= Array.from({ length: this.#ctx.batchSize }) as Observation[]
+    return this.#template.slice()
+  }
+
+  /** The rows read since the last full batch (null when none). */
+  rest(): Observation[] | null {
+    if (this.#count === 0) return null
+    const rest = this.#batch
+    rest.length = this.#count
+    this.#count = 0
+    return rest
+  }
+
+  /** One record as strings: the header, a blank line (null) or a row; a full batch when this row fills it. */
+  record(cells: string[], line: number): Observation[] | null {
+    const ctx = this.#ctx
     // A line of only spaces (or a stray \r in mixed line endings) is a blank line, skipped like an empty one.
     if (cells.length === 1 && (cells[0] as string).trim() === '') return null
-    if (header === undefined) {
-      header = readHeader(ctx, cells, line, entity)
+    if (this.header === undefined) {
+      this.header = readHeader(ctx, cells, line, this.#entity)
       return null
     }
-    const h = header
+    const h = this.header
     if (cells.length !== h.names.length) wrongCellCount(ctx, h, cells, line)
     const rawTs = cells[h.tsIndex] as string
-    if (firstRow) {
-      parseTs = timestampParserFor(rawTs)
-      firstRow = false
+    if (this.#firstRow) {
+      this.#parseTs = timestampParserFor(rawTs)
+      this.#bytesTs = bytesTimestampParserFor(rawTs)
+      this.#firstRow = false
     }
-    const ts = parseTs(rawTs)
+    const ts = this.#parseTs(rawTs)
     if (ts === undefined) unparseableTimestamp(ctx, rawTs, { line, column: h.names[h.tsIndex] })
     checkTimestampRange(ctx, ts, rawTs, { line, column: h.names[h.tsIndex] })
     const idx = h.vectorIndex
@@ -151,38 +212,263 @@ export async function* readCsv(ctx: ReadContext, entity: string): AsyncGenerator
       }
       vector.push(v)
     }
-    rows++
-    batch.push({ entity, ts, vector })
-    if (batch.length >= batchSize) {
-      const full = batch
-      batch = []
-      return full
-    }
-    return null
+    return this.#push(new Row(this.#entity, ts, vector))
   }
 
-  const parser = parse({
-    bom: true,
+  /**
+   * One line as bytes [start, end), without its line ending, known to hold no quote and no carriage return.
+   * Cells are read in place when they are plain decimals and the timestamp is in the first row's layout.
+   */
+  line(bytes: Buffer, start: number, end: number, line: number): Observation[] | null {
+    const h = this.header
+    const bytesTs = this.#bytesTs
+    if (h === undefined || bytesTs === null) return this.record(cellsOf(bytes, start, end), line)
+    const n = h.names.length
+    const tsIndex = h.tsIndex
+    const dim = h.vectorIndex.length
+    // Cells are read into a scratch row: [ts, values…] (a double returned by a call would be a heap object).
+    let cells = this.#cells
+    if (cells.length !== dim + 1) {
+      cells = new Float64Array(dim + 1)
+      this.#cells = cells
+    }
+    let j = 1
+    let at = start
+    for (let c = 0; c < n; c++) {
+      let stop: number
+      if (c === tsIndex) {
+        stop = at
+        while (stop < end && bytes[stop] !== 44) stop++
+        if (!bytesTs(bytes, at, stop, cells, 0)) return this.record(cellsOf(bytes, start, end), line)
+        const t = cells[0] as number
+        if (t < 0 || t > this.#ctx.now + MAX_FUTURE_MS) return this.record(cellsOf(bytes, start, end), line)
+      } else {
+        stop = decimalCell(bytes, at, end, cells, j)
+        if (stop < 0) {
+          // A plain decimal too long to read exactly by hand (74.93588199999998): Number() of its text, as the
+          // string path reads it (and leaves anything not finite to that path, for its message).
+          stop = plainCellEnd(bytes, at, end)
+          const v = stop < 0 ? Number.NaN : Number(bytes.toString('latin1', at, stop))
+          if (!Number.isFinite(v)) return this.record(cellsOf(bytes, start, end), line)
+          cells[j] = v
+        }
+        j++
+      }
+      if (stop === end && c < n - 1) return this.record(cellsOf(bytes, start, end), line) // missing cells
+      at = stop + 1
+    }
+    if (at <= end) return this.record(cellsOf(bytes, start, end), line) // more cells than the header
+    if (this.#validateOnly) {
+      this.rows++
+      return null
+    }
+    // A copy of a packed array of doubles of the right length: a vector of exactly `dim` doubles (pushing into
+    // [] would reserve room for 17, and every row stays in memory until its segment seals).
+    let zeros = this.#zeros
+    if (zeros === null || zeros.length !== dim) {
+      zeros = Array.from(new Float64Array(dim))
+      this.#zeros = zeros
+    }
+    const vector = zeros.slice()
+    for (let d = 0; d < dim; d++) vector[d] = cells[d + 1] as number
+    return this.#push(new Row(this.#entity, cells[0] as number, vector))
+  }
+
+  #push(row: Observation): Observation[] | null {
+    this.rows++
+    if (this.#validateOnly) return null
+    this.#batch[this.#count++] = row
+    if (this.#count < this.#ctx.batchSize) return null
+    const full = this.#batch
+    this.#batch = this.#newBatch()
+    this.#count = 0
+    return full
+  }
+}
+
+/** The cells of a plain line, as csv-parse would give them (each decoded as UTF-8 on its own). */
+function cellsOf(bytes: Buffer, start: number, end: number): string[] {
+  return bytes.toString('utf8', start, end).split(',')
+}
+
+/**
+ * Bytes per read. Small enough that a chunk is done with soon (a chunk still in use when the young generation is
+ * collected is promoted, and its buffer then waits for a full collection), large enough to cost little per read.
+ */
+const CHUNK_BYTES = 64 * 1024
+const LF = 10
+const EMPTY_BUFFER = Buffer.alloc(0)
+const CR = 13
+const QUOTE = 34
+
+/** Line endings of the fast path, as csv-parse discovers them from the first line: \n, or \r\n. */
+type Endings = 'unknown' | 'lf' | 'crlf'
+
+/** csv-parse's options for this reader, taking over at the file's start or at a later line. */
+function csvParseOptions(ctx: ReadContext, rows: CsvRows, fromStart: boolean, endings: Endings): Options {
+  const onRecord = (cells: string[], info: InfoRecord): Observation[] | null => rows.record(cells, info.lines)
+  return {
+    // At a later line the byte order mark is behind us and the line endings are known (as csv-parse found them).
+    bom: fromStart,
+    ...(fromStart ? {} : { record_delimiter: endings === 'crlf' ? '\r\n' : '\n' }),
     skip_empty_lines: true,
     relax_column_count: true, // counted here, for a message naming the missing or extra column
     max_record_size: ctx.maxLineBytes,
     // on_record returns a whole batch (or null) instead of a row; csv-parse's types only know row → row.
     on_record: onRecord as unknown as Options['on_record'],
-  })
-  const input = createReadStream(ctx.file, { highWaterMark: 256 * 1024 })
-  if (ctx.onBytes !== undefined) {
-    const report = ctx.onBytes
-    input.on('data', () => report(input.bytesRead))
   }
-  // Destroys the file stream when the parser fails or the consumer stops early; errors surface through `parser`.
-  pipeline(input, parser, () => {})
+}
+
+/**
+ * Stream a CSV file: header row with `timestamp` and one or more numeric columns (the vector, in header order).
+ *
+ * Plain lines — no quotes, \n or \r\n line endings throughout, shorter than the line limit — are split on
+ * commas and their cells read in place (CsvRows.line). At the first line that is not plain, the rest of the
+ * input (from that line on, or the whole file when it is the first) goes through csv-parse, whose records are
+ * checked by the same code: the values, the line numbers and the messages are csv-parse's either way. Rows are
+ * grouped into batches of `batchSize`.
+ */
+export async function* readCsv(
+  ctx: ReadContext,
+  entity: string,
+  /** For tests: `fast: false` reads the whole file with csv-parse; `chunkBytes`, the size of the reads. */
+  options: { fast?: boolean; chunkBytes?: number } = {},
+): AsyncGenerator<Observation[]> {
+  const rows = new CsvRows(ctx, entity)
+  const max = ctx.maxLineBytes
+  const input = createReadStream(ctx.file, { highWaterMark: options.chunkBytes ?? CHUNK_BYTES })
+  const chunks = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>
+  const report = ctx.onBytes
   try {
-    for await (const full of parser as AsyncIterable<Observation[]>) yield full
-  } catch (err) {
-    if (err instanceof CsvError) throw csvParseError(ctx, err)
-    throw err
+    let endings = 'unknown' as Endings // (set inside scan: declared wide so that TypeScript does not narrow it here)
+    /** Lines done so far (the next line is lines + 1). */
+    let lines = 0
+    /** Bytes of the file not consumed yet, from the start of a line: what csv-parse would take over. */
+    let rest: Buffer = EMPTY_BUFFER
+    let handOver = options.fast === false
+    let eof = false
+    /**
+     * Reads the complete lines of buf (which starts at the start of a line), yielding the batches they fill.
+     * Returns where the unfinished line starts (buf.length when there is none), with `handOver` set when the
+     * line there is one for csv-parse.
+     */
+    const scan = function* (buf: Buffer): Generator<Observation[], number> {
+      let pos = 0
+      // The byte order marks csv-parse knows: UTF-8 is skipped; UTF-16 is left to it.
+      if (lines === 0 && buf.length >= 2 && buf[0] === 0xff && buf[1] === 0xfe) {
+        handOver = true
+        return 0
+      }
+      if (lines === 0 && buf.length < 3 && !eof) return 0
+      const bom = lines === 0 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0
+      let quoteAt = buf.indexOf(QUOTE)
+      if (quoteAt === -1) quoteAt = buf.length
+      let crAt = endings === 'lf' ? buf.indexOf(CR) : -1
+      if (crAt === -1) crAt = buf.length
+      for (;;) {
+        const start = pos + (lines === 0 ? bom : 0)
+        let nl = buf.indexOf(LF, pos)
+        if (nl === -1) {
+          if (!eof) {
+            // An unfinished line: over the limit already, csv-parse says so (it counts as it does).
+            if (buf.length - pos > max) handOver = true
+            return pos
+          }
+          if (pos === buf.length) return pos
+          nl = buf.length // the last line, without a line ending
+        }
+        let end = nl
+        if (endings === 'unknown') {
+          // csv-parse takes the first of \r\n, \n or \r it meets as the line ending of the whole file.
+          const cr = buf.indexOf(CR, start)
+          if (cr !== -1 && cr < nl - 1)
+            handOver = true // a lone \r first
+          else if (cr !== -1 && cr === nl - 1) {
+            if (nl < buf.length) endings = 'crlf'
+            else handOver = true // \r at the very end of the input
+          } else if (nl < buf.length) endings = 'lf'
+          if (endings === 'lf') {
+            crAt = buf.indexOf(CR, pos)
+            if (crAt === -1) crAt = buf.length
+          }
+        }
+        if (endings === 'crlf') {
+          // Exactly one \r per line, right before the \n: anything else csv-parse reads differently.
+          if (nl === buf.length || buf.indexOf(CR, start) !== nl - 1) handOver = true
+          else end = nl - 1
+        } else if (endings === 'lf' && crAt < nl) handOver = true
+        if (quoteAt < nl || end - start > max) handOver = true
+        if (handOver) return pos
+        pos = nl + 1
+        lines++
+        if (end > start) {
+          const full = rows.line(buf, start, end, lines)
+          if (full !== null) yield full
+        }
+        if (pos >= buf.length) return buf.length
+      }
+    }
+    while (!handOver && !eof) {
+      const next = await chunks.next()
+      let pieces: Buffer[]
+      if (next.done) {
+        eof = true
+        pieces = [rest]
+      } else {
+        report?.(input.bytesRead)
+        const chunk = next.value
+        const nl = lines === 0 || rest.length === 0 ? -1 : chunk.indexOf(LF)
+        if (rest.length === 0) pieces = [chunk]
+        else if (nl === -1) pieces = [Buffer.concat([rest, chunk])]
+        // The line begun in the last chunk, completed: the rest of this one is not copied.
+        else pieces = [Buffer.concat([rest, chunk.subarray(0, nl + 1)]), chunk.subarray(nl + 1)]
+      }
+      rest = EMPTY_BUFFER
+      for (const [i, piece] of pieces.entries()) {
+        const pos = yield* scan(piece)
+        if (pos < piece.length) {
+          // An unfinished line (only ever in the last piece), or csv-parse's from here on: all of it.
+          rest = i === pieces.length - 1 ? piece.subarray(pos) : Buffer.concat([piece.subarray(pos), ...pieces.slice(i + 1)])
+          break
+        }
+      }
+    }
+    if (handOver) {
+      const fromStart = lines === 0
+      const remaining = rest
+      // Taking over at a later line, csv-parse is first given as many empty lines as are behind us (it skips
+      // them): its line numbers, in its messages too, are then the file's.
+      const behind = endings === 'crlf' ? Buffer.from('\r\n'.repeat(lines)) : Buffer.alloc(lines, LF)
+      const source = Readable.from(
+        (async function* () {
+          if (behind.length > 0) yield behind
+          if (remaining.length > 0) yield remaining
+          for (;;) {
+            const next = await chunks.next()
+            if (next.done) return
+            report?.(input.bytesRead)
+            yield next.value
+          }
+        })(),
+        { objectMode: false },
+      )
+      const parser = parse(csvParseOptions(ctx, rows, fromStart, endings))
+      // Destroys the source when the parser fails or the consumer stops early; errors surface through `parser`.
+      pipeline(source, parser, () => {})
+      try {
+        for await (const full of parser as AsyncIterable<Observation[]>) yield full
+      } catch (err) {
+        if (err instanceof CsvError) throw csvParseError(ctx, err)
+        throw err
+      }
+    }
+  } finally {
+    input.destroy()
   }
-  if (header === undefined) throw inputError(ctx.file, {}, 'the file is empty (expected a header row with "timestamp" and numeric columns)')
-  if (batch.length > 0) yield batch
-  if (rows === 0) throw inputError(ctx.file, { line: 2 }, 'the file has a header but no data rows')
+  if (rows.header === undefined) {
+    throw inputError(ctx.file, {}, 'the file is empty (expected a header row with "timestamp" and numeric columns)')
+  }
+  const rest = rows.rest()
+  if (rest !== null) yield rest
+  if (rows.rows === 0) throw inputError(ctx.file, { line: 2 }, 'the file has a header but no data rows')
 }

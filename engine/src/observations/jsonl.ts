@@ -146,6 +146,7 @@ export async function* readJsonl(ctx: ReadContext): AsyncGenerator<Observation[]
       }
       const obs = observationOf(ctx, value, { line })
       rows++
+      if (ctx.validateOnly === true) continue
       batch.push(obs)
       if (batch.length >= ctx.batchSize) {
         yield batch

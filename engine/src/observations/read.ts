@@ -60,6 +60,7 @@ export async function* readObservations(source: ObservationSource): AsyncGenerat
     maxLineBytes: positiveInteger(file, 'maxLineBytes', source.maxLineBytes, DEFAULT_MAX_LINE_BYTES),
     dims: source.knownDimensions ?? new Map(),
     onBytes: source.onBytes,
+    validateOnly: source.validateOnly === true,
   }
   try {
     const info = await stat(file)

@@ -16,6 +16,8 @@
  * for any value whose layout differs, so the result never depends on which layout came first.
  */
 
+import { plainDecimalInto } from './numbers.ts'
+
 const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?$/
 const SECONDS_LIMIT = 1e11
 const DAY_MS = 86_400_000
@@ -187,5 +189,114 @@ export function timestampParserFor(sample: string): TimestampParser {
       offset = (sign === 45 ? -1 : 1) * (oh * 60 + om)
     }
     return fieldsToMs(y1 * 100 + y2, month, day, hour, minute, second, ms, offset)
+  }
+}
+
+/**
+ * A timestamp read from the bytes [start, end) of a cell into out[at] (true), or false when the bytes need the
+ * string parser: the CSV fast path's counterpart of a parser from `timestampParserFor(sample)`. It reads only
+ * what that parser reads at fixed positions (the sample's ISO layout, or plain epoch decimals) and gets the
+ * same value from the same arithmetic; every other case (another layout, an invalid date, a long number) it
+ * leaves to the string parser, so the result never differs from reading the cell as a string. (Written into
+ * `out`, not returned: a double returned from a call that is not inlined is a new heap object per row.)
+ */
+export type BytesTimestampParser = (bytes: Uint8Array, start: number, end: number, out: Float64Array, at: number) => boolean
+
+/** Two ASCII digits at i as a number, or -1 if either is not a digit. */
+function b2(bytes: Uint8Array, i: number): number {
+  const a = (bytes[i] as number) - 48
+  const b = (bytes[i + 1] as number) - 48
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1
+}
+
+export function bytesTimestampParserFor(sample: string): BytesTimestampParser {
+  if (isPlainDecimal(sample)) {
+    return (bytes, start, end, out, at) => {
+      if (!plainDecimalInto(bytes, start, end, out, at)) return false
+      // epochToMs, in place.
+      const n = out[at] as number
+      const ms = Math.round(Math.abs(n) < SECONDS_LIMIT ? n * 1000 : n)
+      if (!Number.isSafeInteger(ms)) return false
+      out[at] = ms
+      return true
+    }
+  }
+  const m = FAST_ISO_RE.exec(sample)
+  if (m === null) return () => false
+  const length = sample.length
+  const sep = sample.charCodeAt(10)
+  const hasSeconds = length > 16 && sample.charCodeAt(16) === 58
+  const fracLen = m[1] === undefined ? 0 : m[1].length
+  const fracStart = 20
+  const zoneStart = hasSeconds ? (fracLen > 0 ? fracStart + fracLen : 19) : 16
+  const zone = m[2] === undefined ? 0 : m[2] === 'Z' ? 1 : 2
+  const fracScale = fracLen >= 3 ? 1 : fracLen === 2 ? 10 : 100
+  // The date of the last value read (its 10 bytes, and its day in ms): consecutive rows mostly share it.
+  const lastDate = new Uint8Array(10)
+  let lastDayMs = -1
+  return (bytes, start, end, out, at) => {
+    if (
+      end - start !== length ||
+      bytes[start + 4] !== 45 ||
+      bytes[start + 7] !== 45 ||
+      bytes[start + 10] !== sep ||
+      bytes[start + 13] !== 58
+    ) {
+      return false
+    }
+    const y1 = b2(bytes, start)
+    const y2 = b2(bytes, start + 2)
+    const month = b2(bytes, start + 5)
+    const day = b2(bytes, start + 8)
+    const hour = b2(bytes, start + 11)
+    const minute = b2(bytes, start + 14)
+    if ((y1 | y2 | month | day | hour | minute) < 0) return false
+    let second = 0
+    let ms = 0
+    if (hasSeconds) {
+      if (bytes[start + 16] !== 58) return false
+      second = b2(bytes, start + 17)
+      if (second < 0) return false
+      if (fracLen > 0) {
+        if (bytes[start + 19] !== 46) return false
+        const fracEnd = start + fracStart + Math.min(fracLen, 3)
+        for (let i = start + fracStart; i < fracEnd; i++) {
+          const c = (bytes[i] as number) - 48
+          if (c < 0 || c > 9) return false
+          ms = ms * 10 + c
+        }
+        ms *= fracScale
+        for (let i = fracEnd; i < start + fracStart + fracLen; i++) {
+          const c = (bytes[i] as number) - 48
+          if (c < 0 || c > 9) return false
+        }
+      }
+    }
+    let offset = 0
+    if (zone === 1) {
+      if (bytes[start + zoneStart] !== 90) return false
+    } else if (zone === 2) {
+      const sign = bytes[start + zoneStart]
+      const oh = b2(bytes, start + zoneStart + 1)
+      const om = b2(bytes, start + zoneStart + 4)
+      if ((sign !== 43 && sign !== 45) || bytes[start + zoneStart + 3] !== 58 || oh < 0 || om < 0 || oh > 23 || om > 59) {
+        return false
+      }
+      offset = (sign === 45 ? -1 : 1) * (oh * 60 + om)
+    }
+    // fieldsToMs, in place; the day from the last value when its date bytes are the same (then so is the result).
+    if (hour > 23 || minute > 59 || second > 59) return false
+    let dayMs = lastDayMs
+    let same = dayMs >= 0
+    for (let i = 0; same && i < 10; i++) same = bytes[start + i] === lastDate[i]
+    if (!same) {
+      const year = y1 * 100 + y2
+      if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return false
+      dayMs = daysFromCivil(year, month, day) * DAY_MS
+      for (let i = 0; i < 10; i++) lastDate[i] = bytes[start + i] as number
+      lastDayMs = dayMs
+    }
+    out[at] = dayMs + hour * 3_600_000 + minute * 60_000 + second * 1000 + ms - offset * 60_000
+    return true
   }
 }

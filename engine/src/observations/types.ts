@@ -29,6 +29,11 @@ export interface ObservationSource {
   knownDimensions?: Map<string, number>
   /** Told the bytes of the file read so far as chunks arrive, for progress bars. */
   onBytes?: (bytesRead: number) => void
+  /**
+   * Check every row exactly as a read does (same errors, dimensions recorded in `knownDimensions`), but yield
+   * nothing: the first pass of an ingest that must not half-write, without making an object per row.
+   */
+  validateOnly?: boolean
 }
 
 export const DEFAULT_BATCH_SIZE = 1000
