@@ -8,21 +8,10 @@ import {
   restoreRegimeTracker,
   segmentFeatures,
 } from '../src/anomaly/index.ts'
+import { seeded } from './seeded.ts'
 
 const T0 = Date.UTC(2024, 0, 1)
 const MIN5 = 300_000
-
-/** A seeded generator (mulberry32), so every test stream is the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 interface Stream {
   ts: number[]

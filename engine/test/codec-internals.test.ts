@@ -10,17 +10,7 @@ import { PREDICTORS, reconstruct, residuals } from '../src/codec/predict.ts'
 import { quantizeColumn, reconstructValue, stepFor } from '../src/codec/quantize.ts'
 import { CostMeter, newProbs, RangeDecoder, RangeEncoder } from '../src/codec/range-coder.ts'
 import { getRound, getSignedWide, getSmall, getWide, putRound, putSignedWide, putSmall, putWide } from '../src/codec/universal.ts'
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { seeded as prng } from './seeded.ts'
 
 type Op = { kind: 'bit'; ctx: number; bit: number } | { kind: 'direct'; count: number; value: number }
 

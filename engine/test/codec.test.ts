@@ -15,6 +15,7 @@ import {
 } from '../src/codec/index.ts'
 import { RangeEncoder } from '../src/codec/range-coder.ts'
 import { putSmall, putWide } from '../src/codec/universal.ts'
+import { seeded as prng } from './seeded.ts'
 
 // The shared data set sits beside the repository (../shared), in CI as on a developer's machine.
 const NAB = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'data', 'nab')
@@ -58,18 +59,6 @@ function segments(s: Series): SegmentObservations[] {
     out.push({ ts: s.ts.slice(i, i + SEGMENT), vectors: s.values.slice(i, i + SEGMENT).map((x) => [x]) })
   }
   return out
-}
-
-/** A deterministic PRNG (mulberry32), so every run tests the same numbers. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 function regular(n: number, period = 1000, from = T0): number[] {

@@ -14,6 +14,7 @@ import type { ReadContext } from '../src/observations/context.ts'
 import { readCsv } from '../src/observations/csv.ts'
 import { decimalCell, plainDecimal } from '../src/observations/numbers.ts'
 import { bytesTimestampParserFor, timestampParserFor } from '../src/observations/timestamp.ts'
+import { seeded } from './seeded.ts'
 
 const NOW = Date.UTC(2025, 0, 1)
 
@@ -24,18 +25,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 })
-
-/** mulberry32 */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** Everything a read gives, numbers spelt so that -0 and 0 differ. */
 async function outcome(

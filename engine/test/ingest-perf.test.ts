@@ -13,6 +13,7 @@ import { MAX_SCALED } from '../src/codec/decimal.ts'
 import { OFFSETS, quantizeScaled, reconstructValue } from '../src/codec/quantize.ts'
 import { readObservations } from '../src/observations/index.ts'
 import { DEFAULT_SEGMENTER_CONFIG, EntitySegmenter, type SealedSegment } from '../src/segmenter.ts'
+import { seeded } from './seeded.ts'
 import { stubParts } from './stub-parts.ts'
 
 const NOW = Date.UTC(2025, 0, 1)
@@ -24,18 +25,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 })
-
-/** mulberry32 */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 describe('segmenter buffers', () => {
   it('seal long segments of shuffled rows in time order (late rows after equal times), every row once, state() included', () => {
