@@ -36,6 +36,7 @@ import {
   scoreDetections,
   type Tally,
 } from './lib/nab-score.ts'
+import { seeded } from './lib/observation-data.ts'
 import { fmtRate, type Measured, medianRun, settle, TempDirs, timedSync } from './lib/report.ts'
 
 const NAB_DIR = new URL('../../../shared/data/nab/', import.meta.url)
@@ -140,18 +141,6 @@ async function nodeDetections(s: NabSeries, tmp: TempDirs): Promise<{ alerts: Ui
   } finally {
     await node.close()
     await tmp.remove(dir)
-  }
-}
-
-/** mulberry32: a tiny seeded generator, so the random detector is the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
 }
 

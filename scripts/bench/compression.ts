@@ -18,6 +18,7 @@ import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { decodeSegment, type EncodeOptions, encodeSegment, LOSSLESS_CODEC, LOSSY_CODEC, type SegmentObservations } from '@vsdb/engine'
 import { cidFor, encodeBlock, payloadSchemas, RAW } from '@vsdb/log'
+import { seeded as prng } from './lib/observation-data.ts'
 import { fmtRate, type Measured, medianRun, settle } from './lib/report.ts'
 
 /** `<repo>/../shared/data/nab`, wherever the repository is. */
@@ -539,18 +540,6 @@ function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b)
   const mid = s.length >> 1
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
-}
-
-/** A deterministic PRNG (mulberry32): every run generates the same telemetry. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 interface Goal {

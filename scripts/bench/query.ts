@@ -30,6 +30,7 @@ import type { FilterFunction } from 'hnswlib-node'
 import hnswlib from 'hnswlib-node'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
+import { seeded as prng } from './lib/observation-data.ts'
 import { settle, TempDirs } from './lib/report.ts'
 
 interface Sizes {
@@ -61,18 +62,6 @@ const EF_SEARCH = 64
 const COUNTED = ['unfiltered', 'hnsw', 'exact', 'fallbacks'] as const
 /** Untimed queries after each forced GC, before a timed pass. */
 const REWARM = 20
-
-/** mulberry32: small, seeded, the same data on every run. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 interface Data {
   segments: SegmentInput[]
