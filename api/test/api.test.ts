@@ -100,6 +100,39 @@ describe('API over HTTP and WebSocket', () => {
     }
   })
 
+  it('serves the admin procedures: tokens made, listed and revoked, replay digest, raw retention, alerts', async () => {
+    const admin = createClient({ url: f.server.url, token: f.tokens.admin })
+    try {
+      const made = await admin.tokens.create.mutate({ scope: 'read', label: 'from the api' })
+      expect(made.info).toMatchObject({ scope: 'read', label: 'from the api', revoked: null })
+      const fresh = createClient({ url: f.server.url, token: made.token })
+      expect(await fresh.digest.query()).toEqual(f.node.digest())
+      expect((await admin.tokens.list.query()).map((t) => t.id)).toContain(made.info.id)
+      expect((await admin.tokens.revoke.mutate({ id: made.info.id })).revoked).not.toBeNull()
+      await expect(fresh.digest.query()).rejects.toMatchObject({ data: { code: 'UNAUTHORIZED' } })
+      await fresh.close()
+
+      expect(await admin.replayDigest.query()).toEqual(f.node.digest())
+      expect(await admin.alerts.query({ entity: 'truck' })).toEqual(f.node.views.alerts({ entity: 'truck' }))
+      expect(await admin.retention.query()).toMatchObject({ policy: 'keep', batches: 0 })
+      // Two batches: the first is all in sealed segments once the second is in, so it can be released.
+      const writer = createClient({ url: f.server.url, token: f.tokens.write })
+      await writer.ingest.mutate({ observations: observations('crane', 0, 200) })
+      await writer.ingest.mutate({ observations: observations('crane', 200, 400) })
+      await writer.close()
+      const set = await admin.setRetention.mutate({ policy: 'drop-after-seal' })
+      expect(set).toMatchObject({ policy: 'drop-after-seal', changed: true })
+      expect((await admin.retention.query()).batches).toBeGreaterThan(0)
+      expect((await admin.audit.query()).ok).toBe(true)
+      await admin.setRetention.mutate({ policy: 'keep' })
+      await expect(admin.setRetention.mutate({ policy: 'never' as 'keep' })).rejects.toMatchObject({
+        data: { code: 'BAD_REQUEST', field: 'policy' },
+      })
+    } finally {
+      await admin.close()
+    }
+  })
+
   it('answers bad input with a 400 naming the field, and writes nothing', async () => {
     const before = f.node.digest()
     const post = (path: string, body: string, token = f.tokens.write) =>
