@@ -40,6 +40,37 @@ export function floorLog2(a: number): number {
   return 63 - Math.clz32(a / 0x100000000) // the high word, exact: a < 2^53
 }
 
+/** The decisions of a non-zero residual after its zero flag: sign, class, the two bits below the leading one, the rest. */
+function encodeNonZero(sink: BitSink, probs: Probs, b: number, sign: number, r: number): void {
+  sink.bit(probs, S_BASE + sign, r < 0 ? 1 : 0)
+  const a = r < 0 ? -r : r
+  const e = floorLog2(a)
+  const k = EXPECTED[b]!
+  const row = b * CLASSES
+  if (k > 0) sink.bit(probs, G_BASE + b, e >= k ? 1 : 0)
+  if (e >= k) {
+    for (let j = k; j < e; j++) sink.bit(probs, E_BASE + row + j, 1)
+    if (e < CLASSES - 1) sink.bit(probs, E_BASE + row + e, 0)
+  } else {
+    for (let j = k - 1; j > e; j--) sink.bit(probs, D_BASE + row + j, 1)
+    if (e > 0) sink.bit(probs, D_BASE + row + e, 0)
+  }
+  if (e >= 1) {
+    let rest = a - pow2(e)
+    const half = pow2(e - 1)
+    const t1 = rest >= half ? 1 : 0
+    sink.bit(probs, M_BASE + e * 3, t1)
+    rest -= t1 * half
+    if (e >= 2) {
+      const quarter = half / 2
+      const t2 = rest >= quarter ? 1 : 0
+      sink.bit(probs, M_BASE + e * 3 + 1 + t1, t2)
+      rest -= t2 * quarter
+      if (e >= 3) sink.direct(rest, e - 2)
+    }
+  }
+}
+
 function startActivity(bucket: number): number {
   return bucket === 0 ? 0 : bucketMean(bucket)
 }
@@ -68,33 +99,7 @@ export class IntStream {
       return
     }
     sink.bit(probs, Z_BASE + b, 1)
-    sink.bit(probs, S_BASE + this.sign, r < 0 ? 1 : 0)
-    const a = r < 0 ? -r : r
-    const e = floorLog2(a)
-    const k = EXPECTED[b]!
-    const row = b * CLASSES
-    if (k > 0) sink.bit(probs, G_BASE + b, e >= k ? 1 : 0)
-    if (e >= k) {
-      for (let j = k; j < e; j++) sink.bit(probs, E_BASE + row + j, 1)
-      if (e < CLASSES - 1) sink.bit(probs, E_BASE + row + e, 0)
-    } else {
-      for (let j = k - 1; j > e; j--) sink.bit(probs, D_BASE + row + j, 1)
-      if (e > 0) sink.bit(probs, D_BASE + row + e, 0)
-    }
-    if (e >= 1) {
-      let rest = a - pow2(e)
-      const half = pow2(e - 1)
-      const t1 = rest >= half ? 1 : 0
-      sink.bit(probs, M_BASE + e * 3, t1)
-      rest -= t1 * half
-      if (e >= 2) {
-        const quarter = half / 2
-        const t2 = rest >= quarter ? 1 : 0
-        sink.bit(probs, M_BASE + e * 3 + 1 + t1, t2)
-        rest -= t2 * quarter
-        if (e >= 3) sink.direct(rest, e - 2)
-      }
-    }
+    encodeNonZero(sink, probs, b, this.sign, r)
     this.#after(r)
   }
 
@@ -157,33 +162,7 @@ export function encodeResiduals(
       continue
     }
     sink.bit(probs, Z_BASE + b, 1)
-    sink.bit(probs, S_BASE + sign, x < 0 ? 1 : 0)
-    const a = x < 0 ? -x : x
-    const e = floorLog2(a)
-    const k = EXPECTED[b]!
-    const row = b * CLASSES
-    if (k > 0) sink.bit(probs, G_BASE + b, e >= k ? 1 : 0)
-    if (e >= k) {
-      for (let j = k; j < e; j++) sink.bit(probs, E_BASE + row + j, 1)
-      if (e < CLASSES - 1) sink.bit(probs, E_BASE + row + e, 0)
-    } else {
-      for (let j = k - 1; j > e; j--) sink.bit(probs, D_BASE + row + j, 1)
-      if (e > 0) sink.bit(probs, D_BASE + row + e, 0)
-    }
-    if (e >= 1) {
-      let rest = a - pow2(e)
-      const half = pow2(e - 1)
-      const t1 = rest >= half ? 1 : 0
-      sink.bit(probs, M_BASE + e * 3, t1)
-      rest -= t1 * half
-      if (e >= 2) {
-        const quarter = half / 2
-        const t2 = rest >= quarter ? 1 : 0
-        sink.bit(probs, M_BASE + e * 3 + 1 + t1, t2)
-        rest -= t2 * quarter
-        if (e >= 3) sink.direct(rest, e - 2)
-      }
-    }
+    encodeNonZero(sink, probs, b, sign, x)
     activity += (Math.abs(x) - activity) * alpha
     sign = x < 0 ? 0 : 2
   }
