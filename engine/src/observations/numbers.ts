@@ -25,38 +25,13 @@ const scratch = new Float64Array(1)
  * is not inlined is a new heap object: one per cell of a file); false when the bytes are not such a decimal.
  */
 export function plainDecimalInto(bytes: Uint8Array, start: number, end: number, out: Float64Array, at: number): boolean {
-  let i = start
-  if (i >= end) return false
-  let c = bytes[i] as number
-  const negative = c === 45
-  if (negative || c === 43) i++
-  let m = 0
-  let significant = 0
-  let decimals = 0
-  let digits = 0
-  let dot = false
-  for (; i < end; i++) {
-    c = bytes[i] as number
-    const d = c - 48
-    if (d >= 0 && d <= 9) {
-      digits++
-      if (dot) decimals++
-      if (m !== 0 || d !== 0) {
-        significant++
-        m = m * 10 + d
-      }
-    } else if (c === 46 && !dot) dot = true
-    else return false
-  }
-  if (digits === 0 || significant > MAX_DIGITS || decimals > MAX_DECIMALS) return false
-  const v = m / (POW10[decimals] as number)
-  out[at] = negative ? -v : v
-  return true
+  // A comma inside the range makes decimalCell stop short of `end`: not one decimal.
+  return decimalCell(bytes, start, end, out, at) === end
 }
 
 /**
  * A cell of a plain CSV line read from `start` up to the next comma or `end`: its value into out[at] when it is
- * a plain decimal as plainDecimalInto reads them (the very same arithmetic), and where the cell ends (the comma or
+ * a plain decimal (`[+-]digits[.digits]`, at most 15 significant digits and 22 decimals), and where the cell ends (the comma or
  * `end`); -1 when it is anything else. One pass over the bytes for finding the cell and reading it.
  */
 export function decimalCell(bytes: Uint8Array, start: number, end: number, out: Float64Array, at: number): number {

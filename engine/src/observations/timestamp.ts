@@ -119,6 +119,26 @@ function d2(s: string, i: number): number {
 
 const FAST_ISO_RE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2})?$/
 
+/** Where the parts of an ISO timestamp stand, read from a sample of the file's layout (null: another layout). */
+function isoLayoutOf(sample: string) {
+  const m = FAST_ISO_RE.exec(sample)
+  if (m === null) return null
+  const length = sample.length
+  const hasSeconds = length > 16 && sample.charCodeAt(16) === 58
+  const fracLen = m[1] === undefined ? 0 : m[1].length
+  const fracStart = 20
+  return {
+    length,
+    sep: sample.charCodeAt(10),
+    hasSeconds,
+    fracLen,
+    fracStart,
+    zoneStart: hasSeconds ? (fracLen > 0 ? fracStart + fracLen : 19) : 16,
+    zone: m[2] === undefined ? 0 : m[2] === 'Z' ? 1 : 2,
+    fracScale: fracLen >= 3 ? 1 : fracLen === 2 ? 10 : 100,
+  }
+}
+
 /**
  * A parser specialised to the layout of `sample` (the first timestamp of a file): fixed-position digit reads
  * for `YYYY-MM-DD[T ]HH:MM[:SS[.fff]][Z|±HH:MM]`, `Number()` for epoch numbers. Values in another layout
@@ -128,16 +148,9 @@ export function timestampParserFor(sample: string): TimestampParser {
   if (isPlainDecimal(sample)) {
     return (value) => (isPlainDecimal(value) ? epochToMs(Number(value)) : parseTimestamp(value))
   }
-  const m = FAST_ISO_RE.exec(sample)
-  if (m === null) return parseTimestamp
-  const length = sample.length
-  const sep = sample.charCodeAt(10)
-  const hasSeconds = length > 16 && sample.charCodeAt(16) === 58
-  const fracLen = m[1] === undefined ? 0 : m[1].length
-  const fracStart = 20
-  const zoneStart = hasSeconds ? (fracLen > 0 ? fracStart + fracLen : 19) : 16
-  const zone = m[2] === undefined ? 0 : m[2] === 'Z' ? 1 : 2
-  const fracScale = fracLen >= 3 ? 1 : fracLen === 2 ? 10 : 100
+  const layout = isoLayoutOf(sample)
+  if (layout === null) return parseTimestamp
+  const { length, sep, hasSeconds, fracLen, fracStart, zoneStart, zone, fracScale } = layout
   return (value) => {
     if (
       value.length !== length ||
@@ -221,16 +234,9 @@ export function bytesTimestampParserFor(sample: string): BytesTimestampParser {
       return true
     }
   }
-  const m = FAST_ISO_RE.exec(sample)
-  if (m === null) return () => false
-  const length = sample.length
-  const sep = sample.charCodeAt(10)
-  const hasSeconds = length > 16 && sample.charCodeAt(16) === 58
-  const fracLen = m[1] === undefined ? 0 : m[1].length
-  const fracStart = 20
-  const zoneStart = hasSeconds ? (fracLen > 0 ? fracStart + fracLen : 19) : 16
-  const zone = m[2] === undefined ? 0 : m[2] === 'Z' ? 1 : 2
-  const fracScale = fracLen >= 3 ? 1 : fracLen === 2 ? 10 : 100
+  const layout = isoLayoutOf(sample)
+  if (layout === null) return () => false
+  const { length, sep, hasSeconds, fracLen, fracStart, zoneStart, zone, fracScale } = layout
   // The date of the last value read (its 10 bytes, and its day in ms): consecutive rows mostly share it.
   const lastDate = new Uint8Array(10)
   let lastDayMs = -1
