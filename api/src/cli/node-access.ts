@@ -56,17 +56,19 @@ function remoteAccess(client: VsdbClient, url: string): NodeAccess {
   return {
     remote: url,
     async ingest(files, options) {
-      // Every row is checked here first, as a local ingest does, so that a bad row leaves the node untouched.
-      const dims = new Map<string, number>()
-      const rows: Observation[] = []
-      for (const file of files) {
-        for await (const batch of readObservations({ path: file, format: options.format, entity: options.entity, knownDimensions: dims }))
-          rows.push(...batch)
-      }
+      // Every row of every file is checked here first, as a local ingest does, so that a bad row leaves the node
+      // untouched; then the files are read again and sent in batches (memory stays bounded, as locally).
+      const read = (file: string, dims: Map<string, number>, validateOnly: boolean) =>
+        readObservations({ path: file, format: options.format, entity: options.entity, knownDimensions: dims, validateOnly })
+      const checked = new Map<string, number>()
+      for (const file of files) for await (const _ of read(file, checked, true));
       const total: IngestSummary = { files: files.length, rows: 0, events: 0, segments: 0, entities: [], from: null, to: null, head: null }
       const entities = new Set<string>()
-      for (let i = 0; i < rows.length; i += REMOTE_BATCH) {
-        const part = await client.ingest.mutate({ observations: rows.slice(i, i + REMOTE_BATCH) })
+      let pending: Observation[] = []
+      const send = async (file: string): Promise<void> => {
+        if (pending.length === 0) return
+        const part = await client.ingest.mutate({ observations: pending })
+        pending = []
         total.rows += part.rows
         total.events += part.events
         total.segments += part.segments
@@ -74,8 +76,16 @@ function remoteAccess(client: VsdbClient, url: string): NodeAccess {
         total.from = total.from === null ? part.from : Math.min(total.from, part.from ?? total.from)
         total.to = total.to === null ? part.to : Math.max(total.to, part.to ?? total.to)
         total.head = part.head ?? total.head
-        options.onProgress?.({ file: files.at(-1) ?? '', pass: 'write', rows: total.rows, fileBytes: 0, totalBytes: 0 })
+        options.onProgress?.({ file, pass: 'write', rows: total.rows, fileBytes: 0, totalBytes: 0 })
       }
+      const dims = new Map<string, number>()
+      for (const file of files) {
+        for await (const batch of read(file, dims, false)) {
+          pending.push(...batch)
+          if (pending.length >= REMOTE_BATCH) await send(file)
+        }
+      }
+      await send(files.at(-1) ?? '')
       total.entities = [...entities].sort()
       return total
     },
