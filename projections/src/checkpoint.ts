@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto'
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { deserialize, serialize } from 'node:v8'
 import type { Log } from '@vsdb/log'
 import { stateDigest } from './digest.ts'
+import { writeSynced } from './index/checkpoint-files.ts'
 import type { ViewsState } from './views.ts'
 
 const FORMAT = 2
@@ -22,16 +23,6 @@ export interface CheckpointManifest {
 
 /** Extra files a checkpoint carries beside the views (the vector index's files). */
 export type CheckpointFiles = Record<string, Uint8Array>
-
-async function writeSynced(path: string, bytes: Uint8Array | string): Promise<void> {
-  const handle = await open(path, 'w')
-  try {
-    await handle.writeFile(bytes)
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
-}
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex')
 

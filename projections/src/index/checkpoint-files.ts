@@ -84,15 +84,20 @@ export async function writeContentNamed(dir: string, stem: string, bytes: Uint8A
   return { name, bytes: bytes.length, sha256 }
 }
 
-async function writeDurable(dir: string, name: string, bytes: Uint8Array): Promise<void> {
-  const tmp = tempPath(dir, name)
-  const fh = await open(tmp, 'w')
+/** Bytes to a file, fsynced before it is closed. */
+export async function writeSynced(path: string, bytes: Uint8Array | string): Promise<void> {
+  const fh = await open(path, 'w')
   try {
     await fh.writeFile(bytes)
     await fh.sync()
   } finally {
     await fh.close()
   }
+}
+
+async function writeDurable(dir: string, name: string, bytes: Uint8Array): Promise<void> {
+  const tmp = tempPath(dir, name)
+  await writeSynced(tmp, bytes)
   await rename(tmp, join(dir, name))
 }
 
