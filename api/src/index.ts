@@ -1,5 +1,6 @@
 export { main as runCli } from './cli/main.ts'
-export { type ClientOptions, createClient, type VsdbClient } from './client/create-client.ts'
+export type { ClientOptions, VsdbClient } from './client/create-client.ts'
+export { createClient } from './client/node-client.ts'
 export type { AppRouter } from './router/app-router.ts'
 export { type ApiServer, type ApiServerOptions, startApiServer } from './server/http-server.ts'
 export { openTokenStore, SCOPES, type Scope, type TokenInfo, type TokenStore } from './tokens/index.ts'

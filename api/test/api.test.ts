@@ -1,6 +1,6 @@
 import { clusterStatusSchema } from '@vsdb/engine'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createClient } from '../src/client/create-client.ts'
+import { createClient } from '../src/client/node-client.ts'
 import { type ApiFixture, observations, startFixture } from './api-fixture.ts'
 
 let f: ApiFixture

@@ -29,7 +29,8 @@ import {
   resolveDataDir,
   VsdbError,
 } from '@vsdb/log'
-import { createClient, type VsdbClient } from '../client/create-client.ts'
+import type { VsdbClient } from '../client/create-client.ts'
+import { createClient } from '../client/node-client.ts'
 import { errorOfTrpc } from './remote-errors.ts'
 import { runningNode } from './serve-file.ts'
 

@@ -1,15 +1,7 @@
-import {
-  createTRPCClient,
-  createWSClient,
-  httpBatchLink,
-  httpBatchStreamLink,
-  httpLink,
-  splitLink,
-  type TRPCClient,
-  wsLink,
-} from '@trpc/client'
+import { createTRPCClient, createWSClient, httpBatchStreamLink, httpLink, splitLink, type TRPCClient, wsLink } from '@trpc/client'
 import type { AppRouter } from '../router/app-router.ts'
-import { queryBatchLink } from './query-batch-link.ts'
+import { httpCallLink } from './http-call-link.ts'
+import { fetchTransport, type HttpTransport } from './http-transport.ts'
 import { socketCallLink } from './socket-call-link.ts'
 
 export interface ClientOptions {
@@ -37,6 +29,11 @@ export type VsdbClient = TRPCClient<AppRouter> & {
  * const hits = await vsdb.query.query({ like: segmentCid, k: 10 })
  */
 export function createClient(options: ClientOptions): VsdbClient {
+  return createClientOver(options, { transport: fetchTransport })
+}
+
+/** The typed client with queries and JSON mutations sent through `http` (closed with the client). */
+export function createClientOver(options: ClientOptions, http: { transport: HttpTransport; close?: () => void }): VsdbClient {
   const base = options.url.replace(/\/+$/, '')
   const headers = { authorization: `Bearer ${options.token}` }
   const ws = createWSClient({
@@ -44,18 +41,14 @@ export function createClient(options: ClientOptions): VsdbClient {
     connectionParams: { token: options.token },
     lazy: { enabled: true, closeMs: 5_000 },
   })
-  const http = splitLink<AppRouter>({
-    // Binary input (a CAR to import) cannot be batched, and a mutation (an ingest batch) is big enough to go at
-    // once rather than wait for the batch timer; a streamed output (an export) needs the streaming link.
-    condition: (op) => op.type === 'mutation',
+  const overHttp = splitLink<AppRouter>({
+    // Binary input (a CAR to import) needs tRPC's own link; a streamed output (an export) its streaming link.
+    condition: (op) => op.path === 'import',
     true: httpLink({ url: `${base}/trpc`, headers }),
     false: splitLink({
       condition: (op) => op.path === 'export',
       true: httpBatchStreamLink({ url: `${base}/trpc`, headers }),
-      false:
-        typeof setImmediate === 'function'
-          ? queryBatchLink({ url: `${base}/trpc`, headers })
-          : httpBatchLink({ url: `${base}/trpc`, headers }),
+      false: httpCallLink({ url: `${base}/trpc`, headers, transport: http.transport }),
     }),
   })
   const calls = socketCallLink<AppRouter>({ url: `${base.replace(/^http/, 'ws')}/trpc`, token: options.token })
@@ -67,13 +60,14 @@ export function createClient(options: ClientOptions): VsdbClient {
         false: splitLink({
           condition: (op) => options.transport === 'ws' && op.path !== 'import' && op.path !== 'export',
           true: calls.link,
-          false: http,
+          false: overHttp,
         }),
       }),
     ],
   })
   const close = async (): Promise<void> => {
     await Promise.all([ws.close(), calls.close()])
+    http.close?.()
   }
   return new Proxy(trpc, {
     get: (target, prop, receiver) => (prop === 'close' ? close : Reflect.get(target, prop, receiver)),

@@ -13,6 +13,7 @@ import { bearerToken, principalOf, requireScope } from './auth.ts'
 import { sendError, sendJson } from './http-errors.ts'
 import { createRestHandler } from './rest-routes.ts'
 import { serveStatic } from './static-files.ts'
+import { createTrpcFastPath } from './trpc-fast-path.ts'
 
 export interface ApiServerOptions {
   node: VsdbNode
@@ -58,13 +59,19 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     maxBodySize: maxBodyBytes,
     createContext: ({ req }) => contextFor(bearerToken(req)),
   })
+  const trpcFast = createTrpcFastPath({
+    router: appRouter,
+    basePath: '/trpc/',
+    maxBodySize: maxBodyBytes,
+    createContext: (req) => contextFor(bearerToken(req)),
+  })
   const rest = createRestHandler(maxBodyBytes)
   const gateway = createGatewayHandler(node.log)
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost')
     const path = url.pathname
-    if (path === '/trpc' || path.startsWith('/trpc/')) return trpc(req, res)
+    if (path === '/trpc' || path.startsWith('/trpc/')) return (await trpcFast(req, res, url)) ? undefined : trpc(req, res)
     if (path.startsWith('/v1/')) return await rest(req, res, url, await contextFor(bearerToken(req)))
     if (path.startsWith('/ipfs/')) {
       requireScope(await principalOf(tokens, bearerToken(req)), 'read')

@@ -1,0 +1,127 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { AnyRouter } from '@trpc/server'
+import { getHTTPStatusCode } from '@trpc/server/http'
+import type { TRPCResponse } from '@trpc/server/rpc'
+import {
+  callProcedure,
+  getErrorShape,
+  getProcedureAtPath,
+  getTRPCErrorFromUnknown,
+  type ProcedureType,
+  TRPCError,
+  transformTRPCResponse,
+} from '@trpc/server/unstable-core-do-not-import'
+import { readBody } from './body.ts'
+
+export interface TrpcFastPathOptions<TRouter extends AnyRouter> {
+  router: TRouter
+  /** Where tRPC is mounted, e.g. `/trpc/`. */
+  basePath: string
+  maxBodySize: number
+  createContext(req: IncomingMessage): Promise<TRouter['_def']['_config']['$types']['ctx']>
+}
+
+interface Call {
+  path: string
+  input: unknown
+}
+
+/**
+ * Serves tRPC's HTTP wire format (JSON queries by GET, single or batched, and JSON mutations by POST) straight from
+ * node:http, the way tRPC's own WebSocket adapter serves it over a socket: `callProcedure`, then `getErrorShape`.
+ * tRPC's node adapter turns every request into a WHATWG Request and its answer back from a Response, which costs
+ * ~0.3 ms a call here (the same procedure: 0.11 ms behind a plain node:http route, 0.45 ms through the adapter).
+ * Returns false, having read nothing, for whatever it does not take (streamed answers, subscriptions, binary or
+ * form inputs, a body of unknown or too large a size, a procedure of another type, input that is not JSON): tRPC's
+ * handler answers those, with its own errors.
+ */
+export function createTrpcFastPath<TRouter extends AnyRouter>(options: TrpcFastPathOptions<TRouter>) {
+  const { router, basePath, maxBodySize } = options
+  const config = router._def._config
+
+  const typeOf = async (path: string): Promise<ProcedureType | undefined> => {
+    const procedure = await getProcedureAtPath(router, path)
+    return procedure?._def.type
+  }
+
+  const run = async (type: ProcedureType, call: Call, index: number, ctx: unknown): Promise<TRPCResponse> => {
+    try {
+      const data: unknown = await callProcedure({
+        router,
+        path: call.path,
+        type,
+        ctx,
+        getRawInput: async () => call.input,
+        signal: undefined,
+        batchIndex: index,
+      })
+      return { result: { data } }
+    } catch (cause) {
+      const error = getTRPCErrorFromUnknown(cause)
+      return { error: getErrorShape({ config, error, type, path: call.path, input: call.input, ctx }) }
+    }
+  }
+
+  const send = (res: ServerResponse, responses: TRPCResponse[], batch: boolean): void => {
+    const status = getHTTPStatusCode(batch ? responses : (responses[0] as TRPCResponse))
+    const body = transformTRPCResponse(config, batch ? responses : (responses[0] as TRPCResponse))
+    const text = JSON.stringify(body)
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
+    res.end(text)
+  }
+
+  return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
+    const type = req.method === 'GET' ? 'query' : req.method === 'POST' ? 'mutation' : undefined
+    if (type === undefined || req.headers['trpc-accept'] !== undefined) return false
+    const paths = url.pathname.slice(basePath.length).split(',').map(decodeURIComponent)
+    const batch = url.searchParams.get('batch') === '1'
+    if (paths.length > 1 && !batch) return false
+    for (const path of paths) if ((await typeOf(path)) !== type) return false
+
+    let raw: string | null
+    if (type === 'query') {
+      raw = url.searchParams.get('input')
+    } else {
+      const length = Number(req.headers['content-length'])
+      const json = /^application\/json\b/i.test(req.headers['content-type'] ?? 'application/json')
+      if (!json || !Number.isFinite(length) || length > maxBodySize || url.searchParams.has('input')) return false
+      raw = length === 0 ? null : (await readBody(req, maxBodySize)).toString('utf8')
+    }
+    let inputs: unknown[]
+    try {
+      inputs = parseInputs(raw, paths.length, batch)
+    } catch (cause) {
+      if (type === 'query') return false
+      const error = new TRPCError({ code: 'PARSE_ERROR', message: 'the body is not valid JSON', cause })
+      send(res, [{ error: getErrorShape({ config, error, type, path: paths[0], input: undefined, ctx: undefined }) }], false)
+      return true
+    }
+
+    let ctx: unknown
+    try {
+      ctx = await options.createContext(req)
+    } catch (cause) {
+      const error = getTRPCErrorFromUnknown(cause)
+      const shape = getErrorShape({ config, error, type: 'unknown', path: undefined, input: undefined, ctx: undefined })
+      send(
+        res,
+        paths.map(() => ({ error: shape })),
+        batch,
+      )
+      return true
+    }
+    const calls = paths.map((path, i) => ({ path, input: inputs[i] }))
+    send(res, await Promise.all(calls.map((call, i) => run(type, call, i, ctx))), batch)
+    return true
+  }
+}
+
+/** tRPC's JSON inputs without a transformer: one value, or for a batch an object keyed by each call's index. */
+function parseInputs(raw: string | null, count: number, batch: boolean): unknown[] {
+  const value: unknown = raw === null || raw === '' ? undefined : JSON.parse(raw)
+  if (!batch) return [value]
+  if (value === undefined) return Array.from({ length: count }, () => undefined)
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('a batch input must be an object')
+  const byIndex = value as Record<string, unknown>
+  return Array.from({ length: count }, (_, i) => byIndex[i])
+}
