@@ -49,31 +49,29 @@ const t = initTRPC.context<ApiContext>().create({
   },
 })
 
-/** The project's errors become tRPC errors with the matching HTTP status; the message and field are kept. */
-const vsdbErrors = t.middleware(async ({ next }) => {
-  const result = await next()
-  if (!result.ok && isVsdbError(result.error.cause)) {
-    const cause = result.error.cause
-    throw new TRPCError({ code: STATUS_OF[cause.code] ?? 'INTERNAL_SERVER_ERROR', message: cause.message, cause })
-  }
-  return result
-})
-
-function requireScope(scope: Scope) {
-  return t.middleware(({ ctx, next }) => {
+/**
+ * The scope check, and the project's errors turned into tRPC errors with the matching HTTP status (the message
+ * and field kept): one middleware, since each one tRPC chains costs a few µs of every call.
+ */
+function scoped(scope: Scope) {
+  return t.middleware(async ({ ctx, next }) => {
     if (ctx.principal === null) {
       throw new TRPCError({ code: 'UNAUTHORIZED', message: 'a bearer token is required (Authorization: Bearer TOKEN)' })
     }
     if (!scopeAllows(ctx.principal.scope, scope)) {
       throw new TRPCError({ code: 'FORBIDDEN', message: `this needs a ${scope} token; this token's scope is ${ctx.principal.scope}` })
     }
-    return next({ ctx: { ...ctx, principal: ctx.principal } })
+    const result = await next({ ctx: { ...ctx, principal: ctx.principal } })
+    if (!result.ok && isVsdbError(result.error.cause)) {
+      const cause = result.error.cause
+      throw new TRPCError({ code: STATUS_OF[cause.code] ?? 'INTERNAL_SERVER_ERROR', message: cause.message, cause })
+    }
+    return result
   })
 }
 
 export const router = t.router
 export const createCallerFactory = t.createCallerFactory
-const base = t.procedure.use(vsdbErrors)
-export const readProcedure = base.use(requireScope('read'))
-export const writeProcedure = base.use(requireScope('write'))
-export const adminProcedure = base.use(requireScope('admin'))
+export const readProcedure = t.procedure.use(scoped('read'))
+export const writeProcedure = t.procedure.use(scoped('write'))
+export const adminProcedure = t.procedure.use(scoped('admin'))
