@@ -57,6 +57,27 @@ describe('API over HTTP and WebSocket', () => {
     }
   })
 
+  it('answers queries and mutations over one WebSocket (transport ws) as over HTTP', async () => {
+    const overHttp = createClient({ url: f.server.url, token: f.tokens.write })
+    const overSocket = createClient({ url: f.server.url, token: f.tokens.write, transport: 'ws' })
+    try {
+      const summary = await overSocket.ingest.mutate({ observations: observations('bus', 0, 600) })
+      expect(summary).toMatchObject({ rows: 600, entities: ['bus'] })
+      const [segments, viaHttp] = await Promise.all([
+        overSocket.segments.query({ entity: 'bus' }),
+        overHttp.segments.query({ entity: 'bus' }),
+      ])
+      expect(segments.length).toBeGreaterThan(1)
+      expect(segments).toEqual(viaHttp)
+      const like = segments[0]!.cid
+      expect(await overSocket.query.query({ like, k: 2 })).toEqual(await overHttp.query.query({ like, k: 2 }))
+      await expect(overSocket.query.query({ like, k: 0 })).rejects.toMatchObject({ data: { code: 'BAD_REQUEST', field: 'k' } })
+    } finally {
+      await overHttp.close()
+      await overSocket.close()
+    }
+  })
+
   it('serves GET /v1/cluster/status in the seed’s exact shape, 401 without a token and 403 with too narrow a scope', async () => {
     const ok = await rest('/v1/cluster/status', { token: f.tokens.read })
     expect(ok.status).toBe(200)
@@ -83,7 +104,7 @@ describe('API over HTTP and WebSocket', () => {
 
   it('gives the typed client the error code and field of a refused call, batched queries each their own answer', async () => {
     const reader = createClient({ url: f.server.url, token: f.tokens.read })
-    const stranger = createClient({ url: f.server.url, token: 'vsdb_000000000000_' + 'x'.repeat(43) })
+    const stranger = createClient({ url: f.server.url, token: `vsdb_000000000000_${'x'.repeat(43)}` })
     try {
       const [digest, refused, bad] = await Promise.allSettled([
         reader.digest.query(),

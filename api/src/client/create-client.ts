@@ -2,7 +2,7 @@ import { createTRPCClient, createWSClient, httpBatchStreamLink, httpLink, splitL
 import type { AppRouter } from '../router/app-router.ts'
 import { httpCallLink } from './http-call-link.ts'
 import { fetchTransport, type HttpTransport } from './http-transport.ts'
-import { socketCallLink } from './socket-call-link.ts'
+import { type SocketClass, socketCallLink } from './socket-call-link.ts'
 
 export interface ClientOptions {
   /** The node's base URL, e.g. `http://127.0.0.1:7300` (what `vsdb serve` prints). */
@@ -33,7 +33,11 @@ export function createClient(options: ClientOptions): VsdbClient {
 }
 
 /** The typed client with queries and JSON mutations sent through `http` (closed with the client). */
-export function createClientOver(options: ClientOptions, http: { transport: HttpTransport; close?: () => void }): VsdbClient {
+export function createClientOver(
+  options: ClientOptions,
+  http: { transport: HttpTransport; close?: () => void },
+  WebSocket?: SocketClass,
+): VsdbClient {
   const base = options.url.replace(/\/+$/, '')
   const headers = { authorization: `Bearer ${options.token}` }
   const ws = createWSClient({
@@ -51,7 +55,7 @@ export function createClientOver(options: ClientOptions, http: { transport: Http
       false: httpCallLink({ url: `${base}/trpc`, headers, transport: http.transport }),
     }),
   })
-  const calls = socketCallLink<AppRouter>({ url: `${base.replace(/^http/, 'ws')}/trpc`, token: options.token })
+  const calls = socketCallLink<AppRouter>({ url: `${base.replace(/^http/, 'ws')}/trpc`, token: options.token, WebSocket })
   const trpc = createTRPCClient<AppRouter>({
     links: [
       splitLink({

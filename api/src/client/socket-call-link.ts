@@ -7,6 +7,9 @@ interface Waiting {
   reject: (err: Error) => void
 }
 
+/** What the link needs of a WebSocket class: the browser's, or in Node the `ws` package's (lighter than undici's). */
+export type SocketClass = new (url: string) => WebSocket
+
 export interface SocketCallLink<TRouter extends AnyRouter> {
   link: TRPCLink<TRouter>
   close(): Promise<void>
@@ -18,7 +21,13 @@ export interface SocketCallLink<TRouter extends AnyRouter> {
  * waits a zero timeout before every send, which Node stretches to at least 1 ms. Subscriptions stay on tRPC's
  * wsLink (reconnects, resumption). The socket opens on first use and again after it drops.
  */
-export function socketCallLink<TRouter extends AnyRouter>(options: { url: string; token: string }): SocketCallLink<TRouter> {
+export function socketCallLink<TRouter extends AnyRouter>(options: {
+  url: string
+  token: string
+  /** The WebSocket class: the platform's by default. */
+  WebSocket?: SocketClass
+}): SocketCallLink<TRouter> {
+  const Socket = options.WebSocket ?? WebSocket
   let socket: Promise<WebSocket> | null = null
   let nextId = 0
   const waiting = new Map<number, Waiting>()
@@ -30,7 +39,7 @@ export function socketCallLink<TRouter extends AnyRouter>(options: { url: string
 
   const open = (): Promise<WebSocket> => {
     socket ??= new Promise<WebSocket>((resolve, reject) => {
-      const ws = new WebSocket(`${options.url}?connectionParams=1`)
+      const ws = new Socket(`${options.url}?connectionParams=1`)
       ws.addEventListener('open', () => {
         ws.send(JSON.stringify({ method: 'connectionParams', data: { token: options.token } }))
         resolve(ws)
