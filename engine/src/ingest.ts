@@ -202,15 +202,21 @@ export async function ingestFiles(
   }
 
   const batches = createBatchCommitter(log, options)
-  for (const [i, file] of files.entries()) {
-    for await (const rows of read(file, knownDimensions, 'write')) {
-      batches.stage(rows)
-      rowsSoFar = batches.summary.rows
-      if (!staged) await batches.commit()
+  try {
+    for (const [i, file] of files.entries()) {
+      for await (const rows of read(file, knownDimensions, 'write')) {
+        batches.stage(rows)
+        rowsSoFar = batches.summary.rows
+        if (!staged) await batches.commit()
+      }
+      doneBytes += sizes[i] ?? 0
+      batches.summary.files++
+      options.onProgress?.({ file, pass: 'write', rows: batches.summary.rows, fileBytes: doneBytes, totalBytes })
     }
-    doneBytes += sizes[i] ?? 0
-    batches.summary.files++
-    options.onProgress?.({ file, pass: 'write', rows: batches.summary.rows, fileBytes: doneBytes, totalBytes })
+  } catch (err) {
+    // Told of the write in flight (or of its failure) before the caller is told of this one.
+    await batches.settle()
+    throw err
   }
   return await batches.finish()
 }
@@ -229,17 +235,29 @@ export async function ingestRows(
   return await batches.finish()
 }
 
-/** Stages rows as events, commits them when told, and keeps the ingest's summary. */
+/**
+ * Stages rows as events, commits them when told, and keeps the ingest's summary. A commit hands its batch to
+ * the log once the batch before it is durable, and returns without waiting for its own write: the next batch is
+ * read and staged while this one is written. A failed write is thrown by the next commit (or by finish) before
+ * anything after it reaches the log. `settle` waits for the write in flight, whatever its outcome.
+ */
 function createBatchCommitter(log: Log, options: Pick<IngestOptions, 'stage' | 'onCommitted'>) {
   const summary: IngestSummary = { files: 0, rows: 0, events: 0, segments: 0, entities: [], from: null, to: null, head: null }
   const entities = new Set<string>()
   const pending: AppendInput[] = []
+  let writing: Promise<void> = Promise.resolve()
   const commit = async (): Promise<void> => {
-    const events = await log.appendBatch(pending.splice(0))
-    options.onCommitted?.(events)
-    summary.events += events.length
-    summary.head = events.at(-1)?.cid.toString() ?? summary.head
+    const inputs = pending.splice(0)
+    await writing
+    writing = log.appendBatch(inputs).then((events) => {
+      options.onCommitted?.(events)
+      summary.events += events.length
+      summary.head = events.at(-1)?.cid.toString() ?? summary.head
+    })
+    // Awaited by the next commit, finish or settle; until then a failure must not count as unhandled.
+    writing.catch(() => {})
   }
+  const settle = (): Promise<void> => writing.catch(() => {})
   const stage = (rows: Observation[]): void => {
     for (const input of ingestInputs(rows, options.stage)) {
       pending.push(input)
@@ -254,8 +272,9 @@ function createBatchCommitter(log: Log, options: Pick<IngestOptions, 'stage' | '
   }
   const finish = async (): Promise<IngestSummary> => {
     await commit()
+    await writing
     summary.entities = [...entities].sort()
     return summary
   }
-  return { summary, stage, commit, finish }
+  return { summary, stage, commit, finish, settle }
 }

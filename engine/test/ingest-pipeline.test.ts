@@ -1,0 +1,86 @@
+/**
+ * A streamed ingest (input over 8 MiB) stages the next batch while the log writes the one before: a failed write
+ * must still stop everything after it from reaching the log, and be thrown only once nothing is in flight.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { type AppendInput, initLog, type Log, type StoredEvent, VsdbError } from '@vsdb/log'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ingestFiles } from '../src/ingest.ts'
+
+/** Over the 8 MiB that ingestFiles stages whole (about 12 MiB of CSV): streamed, batch by batch. */
+const ROWS = 600_000
+const BATCH = 50_000
+
+let dir: string
+let file: string
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'vsdb-ingest-pipeline-'))
+  file = join(dir, 'e.csv')
+  const lines = ['timestamp,value']
+  for (let i = 0; i < ROWS; i++) lines.push(`${1_700_000_000_000 + i * 1000},${(i % 977) / 10}`)
+  await writeFile(file, `${lines.join('\n')}\n`)
+})
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+/** The log, with its `failAt`-th appendBatch (counting from 1) failing once its batch has been handed over. */
+function failingLog(log: Log, failAt: number): Log {
+  let calls = 0
+  return new Proxy(log, {
+    get(target, key, receiver) {
+      if (key !== 'appendBatch') return Reflect.get(target, key, receiver)
+      return (inputs: AppendInput[]) => {
+        calls++
+        if (calls !== failAt) return target.appendBatch(inputs)
+        return new Promise<StoredEvent[]>((_, reject) => setTimeout(() => reject(new VsdbError('WRITE_FAILED', 'disk full')), 20))
+      }
+    },
+  })
+}
+
+describe('pipelined commits', () => {
+  it('writes every batch in order and tells each once, after it is durable', async () => {
+    const log = await initLog({ dir: join(dir, 'ok') })
+    try {
+      const told: number[] = []
+      const summary = await ingestFiles(
+        log,
+        [file],
+        { batchSize: BATCH, onCommitted: (events) => told.push(...events.map((e) => e.event.seq)) },
+        new Map(),
+      )
+      const batches = Math.ceil(ROWS / BATCH)
+      expect(summary).toMatchObject({ rows: ROWS, events: batches })
+      expect(told).toEqual(Array.from({ length: batches }, (_, i) => i + 1))
+      expect(log.head()?.seq).toBe(batches)
+    } finally {
+      await log.close()
+    }
+  })
+
+  it('stops at a failed write: nothing after it is written, and the error comes once nothing is in flight', async () => {
+    const log = await initLog({ dir: join(dir, 'failing') })
+    try {
+      const told: number[] = []
+      const failing = failingLog(log, 3)
+      await expect(
+        ingestFiles(
+          failing,
+          [file],
+          { batchSize: BATCH, onCommitted: (events) => told.push(...events.map((e) => e.event.seq)) },
+          new Map(),
+        ),
+      ).rejects.toThrow('disk full')
+      // The two batches before the failed one (the genesis is seq 0).
+      expect(told).toEqual([1, 2])
+      expect(log.head()?.seq).toBe(2)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      expect(log.head()?.seq).toBe(2)
+    } finally {
+      await log.close()
+    }
+  })
+})
