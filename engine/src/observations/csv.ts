@@ -1,9 +1,9 @@
-import { createReadStream } from 'node:fs'
 import { pipeline, Readable } from 'node:stream'
 import { CsvError, type InfoRecord, type Options, parse } from 'csv-parse'
 import type { ReadContext } from './context.ts'
 import { checkTimestampRange, unparseableTimestamp } from './context.ts'
 import { inputError, quote } from './errors.ts'
+import { FileChunks } from './file-chunks.ts'
 import { decimalCell, plainCellEnd } from './numbers.ts'
 import {
   type BytesTimestampParser,
@@ -291,11 +291,8 @@ function cellsOf(bytes: Buffer, start: number, end: number): string[] {
   return bytes.toString('utf8', start, end).split(',')
 }
 
-/**
- * Bytes per read. Small enough that a chunk is done with soon (a chunk still in use when the young generation is
- * collected is promoted, and its buffer then waits for a full collection), large enough to cost little per read.
- */
-const CHUNK_BYTES = 64 * 1024
+/** Bytes per read (into one of the reader's two buffers, kept for the whole file: see FileChunks). */
+const CHUNK_BYTES = 128 * 1024
 const LF = 10
 const EMPTY_BUFFER = Buffer.alloc(0)
 const CR = 13
@@ -336,8 +333,7 @@ export async function* readCsv(
 ): AsyncGenerator<Observation[]> {
   const rows = new CsvRows(ctx, entity)
   const max = ctx.maxLineBytes
-  const input = createReadStream(ctx.file, { highWaterMark: options.chunkBytes ?? CHUNK_BYTES })
-  const chunks = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>
+  const input = await FileChunks.open(ctx.file, options.chunkBytes ?? CHUNK_BYTES)
   const report = ctx.onBytes
   try {
     let endings = 'unknown' as Endings // (set inside scan: declared wide so that TypeScript does not narrow it here)
@@ -409,14 +405,13 @@ export async function* readCsv(
       }
     }
     while (!handOver && !eof) {
-      const next = await chunks.next()
+      const chunk = await input.next()
       let pieces: Buffer[]
-      if (next.done) {
+      if (chunk === null) {
         eof = true
         pieces = [rest]
       } else {
         report?.(input.bytesRead)
-        const chunk = next.value
         const nl = lines === 0 || rest.length === 0 ? -1 : chunk.indexOf(LF)
         if (rest.length === 0) pieces = [chunk]
         else if (nl === -1) pieces = [Buffer.concat([rest, chunk])]
@@ -435,7 +430,8 @@ export async function* readCsv(
     }
     if (handOver) {
       const fromStart = lines === 0
-      const remaining = rest
+      // Copies: csv-parse may hold on to what it is given past the reads that reuse the reader's buffers.
+      const remaining = Buffer.from(rest)
       // Taking over at a later line, csv-parse is first given as many empty lines as are behind us (it skips
       // them): its line numbers, in its messages too, are then the file's.
       const behind = endings === 'crlf' ? Buffer.from('\r\n'.repeat(lines)) : Buffer.alloc(lines, LF)
@@ -444,10 +440,10 @@ export async function* readCsv(
           if (behind.length > 0) yield behind
           if (remaining.length > 0) yield remaining
           for (;;) {
-            const next = await chunks.next()
-            if (next.done) return
+            const chunk = await input.next()
+            if (chunk === null) return
             report?.(input.bytesRead)
-            yield next.value
+            yield Buffer.from(chunk)
           }
         })(),
         { objectMode: false },
@@ -463,7 +459,7 @@ export async function* readCsv(
       }
     }
   } finally {
-    input.destroy()
+    await input.close()
   }
   if (rows.header === undefined) {
     throw inputError(ctx.file, {}, 'the file is empty (expected a header row with "timestamp" and numeric columns)')
