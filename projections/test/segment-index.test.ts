@@ -364,6 +364,11 @@ describe('segment index: checkpoints', () => {
     expect(loaded.digest()).toBe(index.digest())
     expect(loaded.search({ vector: more[0]?.centroid as number[], k: 1 })[0]?.cid).toBe('more-8-0')
 
+    // Adds before the first digest of a loaded index: it hashes the loaded labels then, and the new ones after them.
+    const again = await loadSegmentIndex(dir)
+    for (const s of more) again.add(s)
+    expect(again.digest()).toBe(index.digest())
+
     // A second save into the same directory replaces the first, leaving no stray files.
     await loaded.save(dir)
     expect((await readdir(dir)).length).toBe(4)
@@ -454,13 +459,24 @@ describe('segment index: checkpoints', () => {
       const { check: _, ...rest } = body
       return JSON.stringify({ ...rest, check: createHash('sha256').update(JSON.stringify(rest)).digest('hex') })
     }
-    await writeFile(join(dir, 'manifest.json'), resealed({ ...manifest, version: 2 }))
+    await writeFile(join(dir, 'manifest.json'), resealed({ ...manifest, version: 3 }))
     await expect(loadSegmentIndex(dir)).rejects.toMatchObject({ code: 'VERSION_TOO_NEW' })
-    // A manifest that checks out but whose digest is not the content's.
+    await writeFile(join(dir, 'manifest.json'), resealed({ ...manifest, version: 1 }))
+    await expect(loadSegmentIndex(dir)).rejects.toMatchObject({ code: 'CORRUPT_BLOCK', message: expect.stringMatching(/older format/) })
+    // A manifest that checks out but whose digest is not the one the metadata was saved with.
     await writeFile(join(dir, 'manifest.json'), resealed({ ...manifest, digest: createHash('sha256').digest('hex') }))
     await expect(loadSegmentIndex(dir)).rejects.toMatchObject({ code: 'CORRUPT_BLOCK', message: expect.stringMatching(/digest/) })
     await writeFile(join(dir, 'manifest.json'), resealed(manifest))
     await expect(loadSegmentIndex(dir)).resolves.toBeDefined()
+    // The manifest an outer checkpoint recorded, or another one.
+    const sha = createHash('sha256')
+      .update(await readFile(join(dir, 'manifest.json')))
+      .digest('hex')
+    await expect(loadSegmentIndex(dir, { manifestSha256: sha })).resolves.toBeDefined()
+    await expect(loadSegmentIndex(dir, { manifestSha256: createHash('sha256').digest('hex') })).rejects.toMatchObject({
+      code: 'CORRUPT_BLOCK',
+      message: expect.stringMatching(/outer checkpoint/),
+    })
     await writeFile(join(dir, 'manifest.json'), '{"format":"vsdb-segment-index",')
     await expect(loadSegmentIndex(dir)).rejects.toMatchObject({ code: 'CORRUPT_BLOCK', details: { file: 'manifest.json' } })
     await unlink(join(dir, 'manifest.json'))

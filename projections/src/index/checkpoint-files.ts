@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises'
+import { open, readdir, readFile, rename, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { VsdbError } from '@vsdb/log'
 import type { SegmentSpace } from './types.ts'
@@ -20,7 +20,7 @@ import type { SegmentSpace } from './types.ts'
  */
 export const MANIFEST = 'manifest.json'
 export const FORMAT = 'vsdb-segment-index'
-export const VERSION = 1
+export const VERSION = 2
 const TMP_PREFIX = '.segment-index-tmp-'
 const OURS = /^(hnsw-\d+-[0-9a-f]{16}\.bin|meta-[0-9a-f]{16}\.bin)$/
 
@@ -146,20 +146,23 @@ function isManifestFile(x: unknown): x is ManifestFile {
   )
 }
 
-/** Reads and checks the manifest's shape; no file it names has been looked at yet. */
-export async function readManifest(dir: string): Promise<Manifest> {
-  let text: string
+/** Reads and checks the manifest (its hash, when one is expected, and its shape); no file it names has been looked at yet. */
+export async function readManifest(dir: string, expectedSha256?: string): Promise<Manifest> {
+  let bytes: Buffer
   try {
-    text = await readFile(join(dir, MANIFEST), 'utf8')
+    bytes = await readFile(join(dir, MANIFEST))
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new VsdbError('NOT_FOUND', `no segment index checkpoint in ${dir} (no ${MANIFEST})`, { field: 'checkpoint', dir })
     }
     throw err
   }
+  if (expectedSha256 !== undefined && createHash('sha256').update(bytes).digest('hex') !== expectedSha256) {
+    throw corrupt(dir, `${MANIFEST} is not the one the outer checkpoint recorded`, MANIFEST)
+  }
   let json: unknown
   try {
-    json = JSON.parse(text)
+    json = JSON.parse(bytes.toString('utf8'))
   } catch {
     throw corrupt(dir, `${MANIFEST} is not JSON`, MANIFEST)
   }
@@ -177,6 +180,7 @@ export async function readManifest(dir: string): Promise<Manifest> {
       },
     )
   }
+  if (m.version < VERSION) throw corrupt(dir, `version ${m.version} is an older format, not read any more`, MANIFEST)
   if (check !== createHash('sha256').update(JSON.stringify(m)).digest('hex')) {
     throw corrupt(dir, `${MANIFEST} does not match its own check`, MANIFEST)
   }
@@ -194,21 +198,6 @@ export async function readManifest(dir: string): Promise<Manifest> {
     throw corrupt(dir, `${MANIFEST} is malformed`, MANIFEST)
   }
   return m as Manifest
-}
-
-/** Checks a file against its manifest entry: present, of that size, of that sha-256. */
-export async function verifyFile(dir: string, file: ManifestFile): Promise<string> {
-  const path = join(dir, file.name)
-  let size: number
-  try {
-    size = (await stat(path)).size
-  } catch {
-    throw corrupt(dir, `${file.name} is missing`, file.name)
-  }
-  if (size !== file.bytes) throw corrupt(dir, `${file.name} has ${size} bytes, the manifest says ${file.bytes}`, file.name)
-  const { sha256 } = await hashFile(path)
-  if (sha256 !== file.sha256) throw corrupt(dir, `${file.name} does not match its sha-256 in the manifest`, file.name)
-  return path
 }
 
 /** Reads a file whole and checks it against its manifest entry. */

@@ -44,17 +44,15 @@ export class DimensionIndex {
     return index
   }
 
-  /** An index read back from a checkpoint file; the caller has checked the file's hash already. */
-  static async read(
-    file: string,
-    space: SegmentSpace,
-    dim: number,
-    labels: Uint32Array,
-    centroids: Float64Array,
-    efSearch: number,
-  ): Promise<DimensionIndex> {
+  /** An HNSW read back from a checkpoint file; the caller has checked the file's hash already. */
+  static async readGraph(file: string, space: SegmentSpace, dim: number): Promise<HierarchicalNSW> {
     const hnsw = new Hnsw(space, dim)
     await hnsw.readIndex(file, false)
+    return hnsw
+  }
+
+  /** An index around an HNSW read back from a checkpoint, with the labels and centroids the metadata lists. */
+  static fromGraph(hnsw: HierarchicalNSW, dim: number, labels: Uint32Array, centroids: Float64Array, efSearch: number): DimensionIndex {
     const capacity = Math.max(hnsw.getMaxElements(), labels.length)
     const room = new Float64Array(capacity * dim)
     room.set(centroids)

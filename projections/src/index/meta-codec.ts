@@ -6,12 +6,15 @@ import { VsdbError } from '@vsdb/log'
  *
  *   "VSDBSEG1" · u32 LE header length · header (UTF-8 JSON) · zero padding to 8 · sections, each padded to 8
  *
- * The header holds the strings (entity ids, regimes, CIDs) and the list of sections; the sections are the
+ * The header holds the content's digest (see digest.ts), the strings (entity ids, regimes, CIDs) and the list of
+ * sections; the sections are the
  * columns as raw little-endian typed arrays: entity, regime (u32 ids), from, to, anomaly (f64), dim (u32), then
  * for each dimension its labels (u32, local order) and its centroids (f64, local × dim).
  */
 export interface MetaSnapshot {
   count: number
+  /** The digest of the content (digest.ts) when it was saved: the manifest's must be the same. */
+  digest: string
   entities: string[]
   regimes: string[]
   cids: string[]
@@ -34,6 +37,7 @@ interface Section {
 
 interface Header {
   count: number
+  digest: string
   entities: string[]
   regimes: string[]
   cids: string[]
@@ -63,6 +67,7 @@ export function encodeMeta(s: MetaSnapshot): Buffer {
   }
   const header: Header = {
     count: s.count,
+    digest: s.digest,
     entities: s.entities,
     regimes: s.regimes,
     cids: s.cids,
@@ -89,7 +94,9 @@ function corrupt(file: string, what: string): VsdbError {
 }
 
 function isStringArray(value: unknown): value is string[] {
-  return Array.isArray(value) && value.every((x) => typeof x === 'string')
+  if (!Array.isArray(value)) return false
+  for (let i = 0; i < value.length; i++) if (typeof value[i] !== 'string') return false
+  return true
 }
 
 function parseHeader(bytes: Uint8Array, file: string): { header: Header; start: number } {
@@ -110,6 +117,7 @@ function parseHeader(bytes: Uint8Array, file: string): { header: Header; start: 
     typeof h.count !== 'number' ||
     !Number.isInteger(h.count) ||
     h.count < 0 ||
+    typeof h.digest !== 'string' ||
     !isStringArray(h.entities) ||
     !isStringArray(h.regimes) ||
     !isStringArray(h.cids) ||
@@ -122,7 +130,10 @@ function parseHeader(bytes: Uint8Array, file: string): { header: Header; start: 
   return { header: h as Header, start: pad8(MAGIC.length + 4 + length) }
 }
 
-/** Decodes and cross-checks a metadata file: ids in range, each label in exactly one dimension, CIDs unique. */
+/**
+ * Decodes and cross-checks a metadata file: ids in range, each label in exactly one dimension. (That the CIDs are
+ * unique is checked where they are indexed: SegmentTable.restore.)
+ */
 export function decodeMeta(bytes: Uint8Array, file: string): MetaSnapshot {
   littleEndianOnly()
   const { header, start } = parseHeader(bytes, file)
@@ -154,6 +165,7 @@ export function decodeMeta(bytes: Uint8Array, file: string): MetaSnapshot {
   }
   const snapshot: MetaSnapshot = {
     count: n,
+    digest: header.digest,
     entities: header.entities,
     regimes: header.regimes,
     cids: header.cids,
@@ -165,24 +177,28 @@ export function decodeMeta(bytes: Uint8Array, file: string): MetaSnapshot {
     dim: u32('dim', n),
     dimensions: [],
   }
-  if (header.cids.length !== n || new Set(header.cids).size !== n) throw corrupt(file, 'CIDs are not one per segment')
+  if (header.cids.length !== n) throw corrupt(file, 'CIDs are not one per segment')
   for (let i = 0; i < n; i++) {
     if ((snapshot.entity[i] as number) >= header.entities.length || (snapshot.regime[i] as number) >= header.regimes.length) {
       throw corrupt(file, `label ${i} names an unknown entity or regime`)
     }
   }
   const seen = new Uint8Array(n)
+  let placed = 0
   for (const dim of header.dims) {
     const labels = sections.get(`labels-${dim}`)
     if (!(labels instanceof Uint32Array)) throw corrupt(file, `no labels for dimension ${dim}`)
     const centroids = f64(`centroids-${dim}`, labels.length * dim)
-    for (const label of labels) {
+    for (let i = 0; i < labels.length; i++) {
+      const label = labels[i] as number
       if (label >= n || seen[label] === 1 || snapshot.dim[label] !== dim)
         throw corrupt(file, `label ${label} is misplaced in dimension ${dim}`)
       seen[label] = 1
     }
+    placed += labels.length
     snapshot.dimensions.push({ dim, labels, centroids })
   }
-  if (seen.some((x) => x === 0)) throw corrupt(file, 'a label is in no dimension')
+  // No label is in two dimensions (seen above), so n placed means every label is in one.
+  if (placed !== n) throw corrupt(file, 'a label is in no dimension')
   return snapshot
 }

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs'
-import { basename } from 'node:path'
+import { basename, join } from 'node:path'
 import { VsdbError } from '@vsdb/log'
 import type { HierarchicalNSW } from 'hnswlib-node'
 import {
@@ -15,7 +15,6 @@ import {
   removeTemps,
   tempPath,
   VERSION,
-  verifyFile,
   writeContentNamed,
 } from './checkpoint-files.ts'
 import { RunningDigest } from './digest.ts'
@@ -80,6 +79,8 @@ class HnswSegmentIndex implements SegmentIndex {
   readonly #table = new SegmentTable()
   readonly #dims = new Map<number, DimensionIndex>()
   #digest: RunningDigest
+  /** Labels the running digest covers: all of them, except after a load, until `digest()` first catches up. */
+  #hashed = 0
   #saving: Promise<unknown> = Promise.resolve()
   /** Temp files of saves not yet committed, which a sweep after an earlier save must leave alone. */
   readonly #inFlight = new Set<string>()
@@ -120,7 +121,24 @@ class HnswSegmentIndex implements SegmentIndex {
   }
 
   digest(): string {
+    for (let label = this.#hashed; label < this.#table.count; label++) this.#hash(label)
+    this.#hashed = this.#table.count
     return this.#digest.hex()
+  }
+
+  #hash(label: number): void {
+    const t = this.#table
+    const centroid = (this.#dims.get(t.dim[label] as number) as DimensionIndex).centroid(t.local[label] as number)
+    const regime = t.regimes.name(t.regime[label] as number)
+    this.#digest.add(
+      t.cids[label] as string,
+      t.entities.name(t.entity[label] as number),
+      regime,
+      t.from[label] as number,
+      t.to[label] as number,
+      t.anomaly[label] as number,
+      centroid,
+    )
   }
 
   add(segment: SegmentInput): number {
@@ -149,7 +167,11 @@ class HnswSegmentIndex implements SegmentIndex {
     if (entity === t.entityDims.length) t.entityDims.push(dim)
     const regime = t.regimes.intern(segment.regime)
     t.append({ cid: segment.cid, entity, regime, from: segment.from, to: segment.to, anomaly: segment.anomaly, dim, local })
-    this.#digest.add(segment.cid, segment.entity, segment.regime, segment.from, segment.to, segment.anomaly, segment.centroid)
+    // Hashed now while the digest is up to date, so that `digest()` stays a copy of the hash state.
+    if (this.#hashed === label) {
+      this.#digest.add(segment.cid, segment.entity, segment.regime, segment.from, segment.to, segment.anomaly, segment.centroid)
+      this.#hashed++
+    }
     return label
   }
 
@@ -211,7 +233,8 @@ class HnswSegmentIndex implements SegmentIndex {
           index.hnsw.writeIndexSync(tmp)
           return { dim: index.dim, count: index.count, tmp }
         })
-      snapshot = { written, meta: encodeMeta(this.#snapshot()), digest: this.#digest.hex(), count: this.#table.count }
+      const digest = this.digest()
+      snapshot = { written, meta: encodeMeta(this.#snapshot(digest)), digest, count: this.#table.count }
     } catch (err) {
       await this.#abandon(temps)
       throw writeFailed(dir, err)
@@ -221,45 +244,19 @@ class HnswSegmentIndex implements SegmentIndex {
     return run
   }
 
-  /** Restores a checkpoint's content into this (empty) index, then checks it against the manifest's digest. */
-  restore(snapshot: MetaSnapshot, dims: DimensionIndex[], expectedDigest: string, dir: string): void {
-    const t = this.#table
-    for (const name of snapshot.entities) t.entities.intern(name)
-    for (const name of snapshot.regimes) t.regimes.intern(name)
+  /**
+   * Restores a checkpoint's content into this (empty) index. Its bytes were checked against their sha-256, so the
+   * digest is not recomputed here: `digest()` hashes the restored labels when it is first asked for.
+   */
+  restore(snapshot: MetaSnapshot, dims: DimensionIndex[], dir: string): void {
     const local = new Uint32Array(snapshot.count)
     for (const index of dims) {
       this.#dims.set(index.dim, index)
       const labels = index.labels.view()
       for (let i = 0; i < labels.length; i++) local[labels[i] as number] = i
     }
-    for (let label = 0; label < snapshot.count; label++) {
-      const entity = snapshot.entity[label] as number
-      const dim = snapshot.dim[label] as number
-      if (entity === t.entityDims.length) t.entityDims.push(dim)
-      else if (entity > t.entityDims.length || t.entityDims[entity] !== dim)
-        throw corruptCheckpoint(dir, `entity ids out of order or of two dimensions at label ${label}`)
-      t.append({
-        cid: snapshot.cids[label] as string,
-        entity,
-        regime: snapshot.regime[label] as number,
-        from: snapshot.from[label] as number,
-        to: snapshot.to[label] as number,
-        anomaly: snapshot.anomaly[label] as number,
-        dim,
-        local: local[label] as number,
-      })
-      const c = (this.#dims.get(dim) as DimensionIndex).centroid(local[label] as number)
-      this.#digest.add(
-        snapshot.cids[label] as string,
-        snapshot.entities[entity] as string,
-        snapshot.regimes[snapshot.regime[label] as number] as string,
-        snapshot.from[label] as number,
-        snapshot.to[label] as number,
-        snapshot.anomaly[label] as number,
-        c,
-      )
-    }
-    if (this.#digest.hex() !== expectedDigest) throw corruptCheckpoint(dir, 'the content does not match the digest in the manifest')
+    const bad = this.#table.restore({ ...snapshot, local })
+    if (bad !== undefined) throw corruptCheckpoint(dir, bad)
   }
 
   #record(label: number): SegmentRecord {
@@ -383,11 +380,12 @@ class HnswSegmentIndex implements SegmentIndex {
     return out
   }
 
-  #snapshot(): MetaSnapshot {
+  #snapshot(digest: string): MetaSnapshot {
     const t = this.#table
     const n = t.count
     return {
       count: n,
+      digest,
       entities: t.entities.names.slice(),
       regimes: t.regimes.names.slice(),
       cids: t.cids.slice(0, n),
@@ -442,6 +440,24 @@ class HnswSegmentIndex implements SegmentIndex {
   }
 }
 
+/** Whether an HNSW holds exactly these labels (given in increasing order, as a dimension's local order is). */
+function sameLabels(hnsw: HierarchicalNSW, labels: Uint32Array): boolean {
+  const ids = Uint32Array.from(hnsw.getIdsList()).sort()
+  if (ids.length !== labels.length) return false
+  for (let i = 0; i < ids.length; i++) if (ids[i] !== labels[i]) return false
+  return true
+}
+
+/** One dimension's HNSW file, checked against its size and sha-256, then read by hnswlib. */
+async function readGraph(dir: string, entry: Manifest['dimensions'][number], space: SegmentSpace): Promise<HierarchicalNSW> {
+  await readVerified(dir, entry.file)
+  try {
+    return await DimensionIndex.readGraph(join(dir, entry.file.name), space, entry.dim)
+  } catch (err) {
+    throw corruptCheckpoint(dir, `hnswlib could not read ${entry.file.name}: ${(err as Error).message}`, entry.file.name)
+  }
+}
+
 interface Snapshot {
   written: { dim: number; count: number; tmp: string }[]
   meta: Uint8Array
@@ -472,7 +488,7 @@ function writeFailed(dir: string, err: unknown): VsdbError {
 export async function loadSegmentIndex(dir: string, options: LoadSegmentIndexOptions = {}): Promise<SegmentIndex> {
   if (typeof dir !== 'string' || dir.length === 0) throw new VsdbError('INVALID_INPUT', 'dir must be a directory path', { field: 'dir' })
   const { efSearch } = resolveLoadOptions(options)
-  const manifest = await readManifest(dir)
+  const manifest = await readManifest(dir, options.manifestSha256)
   const resolved = resolveOptions({
     space: manifest.space,
     m: manifest.m,
@@ -480,29 +496,25 @@ export async function loadSegmentIndex(dir: string, options: LoadSegmentIndexOpt
     seed: manifest.seed,
     efSearch: efSearch ?? DEFAULTS.efSearch,
   })
+  // Each graph is checked against its hash, then read by hnswlib in a worker thread while the metadata is decoded here.
+  const graphs = Promise.all(manifest.dimensions.map((entry) => readGraph(dir, entry, resolved.space)))
+  graphs.catch(() => {}) // awaited below, after the metadata (whose failure would otherwise leave it unhandled)
   const snapshot = decodeMeta(await readVerified(dir, manifest.meta), manifest.meta.name)
   if (snapshot.count !== manifest.count)
     throw corruptCheckpoint(dir, `the metadata holds ${snapshot.count} segments, the manifest says ${manifest.count}`)
+  if (snapshot.digest !== manifest.digest) throw corruptCheckpoint(dir, `the metadata's digest is not the manifest's`)
   const listed = manifest.dimensions.map((d) => `${d.dim}:${d.count}`).join(',')
   const held = snapshot.dimensions.map((d) => `${d.dim}:${d.labels.length}`).join(',')
   if (listed !== held) throw corruptCheckpoint(dir, `the metadata's dimensions (${held}) are not the manifest's (${listed})`)
-  const dims: DimensionIndex[] = []
-  for (const [i, entry] of manifest.dimensions.entries()) {
+  const dims = (await graphs).map((hnsw, i) => {
+    const entry = manifest.dimensions[i] as Manifest['dimensions'][number]
     const part = snapshot.dimensions[i] as MetaSnapshot['dimensions'][number]
-    const path = await verifyFile(dir, entry.file)
-    let index: DimensionIndex
-    try {
-      index = await DimensionIndex.read(path, resolved.space, entry.dim, part.labels, part.centroids, resolved.efSearch)
-    } catch (err) {
-      throw corruptCheckpoint(dir, `hnswlib could not read ${entry.file.name}: ${(err as Error).message}`, entry.file.name)
-    }
-    const ids = index.hnsw.getIdsList().sort((a, b) => a - b)
-    if (index.hnsw.getCurrentCount() !== entry.count || ids.length !== part.labels.length || ids.some((id, j) => id !== part.labels[j])) {
+    if (hnsw.getCurrentCount() !== entry.count || !sameLabels(hnsw, part.labels)) {
       throw corruptCheckpoint(dir, `${entry.file.name} does not hold the labels the metadata lists`, entry.file.name)
     }
-    dims.push(index)
-  }
+    return DimensionIndex.fromGraph(hnsw, entry.dim, part.labels, part.centroids, resolved.efSearch)
+  })
   const index = new HnswSegmentIndex(resolved)
-  index.restore(snapshot, dims, manifest.digest, dir)
+  index.restore(snapshot, dims, dir)
   return index
 }

@@ -16,7 +16,7 @@ export class SegmentTable {
   dim: Uint32Array = new Uint32Array(0)
   /** Its position inside that HNSW's own arrays. */
   local: Uint32Array = new Uint32Array(0)
-  readonly cids: string[] = []
+  cids: string[] = []
   readonly entities = new Interner()
   readonly regimes = new Interner()
   /** The dimension of each entity, by entity id: every segment of an entity has the same. */
@@ -54,6 +54,37 @@ export class SegmentTable {
     return label
   }
 
+  /**
+   * Fills this (empty) table with a checkpoint's columns, taking ownership of the typed arrays. Returns what is
+   * wrong when the columns do not hold together (entity ids not in first-seen order, an entity of two dimensions).
+   */
+  restore(c: RestoredColumns): string | undefined {
+    for (const name of c.entities) this.entities.intern(name)
+    for (const name of c.regimes) this.regimes.intern(name)
+    const n = c.count
+    for (let label = 0; label < n; label++) {
+      const entity = c.entity[label] as number
+      const dim = c.dim[label] as number
+      if (entity === this.entityDims.length) this.entityDims.push(dim)
+      else if (entity > this.entityDims.length || this.entityDims[entity] !== dim)
+        return `entity ids out of order or of two dimensions at label ${label}`
+      this.entities.labels(entity).push(label)
+      this.regimes.labels(c.regime[label] as number).push(label)
+      this.#byCid.set(c.cids[label] as string, label)
+    }
+    if (this.#byCid.size !== n) return 'CIDs are not one per segment'
+    this.entity = c.entity
+    this.regime = c.regime
+    this.from = c.from
+    this.to = c.to
+    this.anomaly = c.anomaly
+    this.dim = c.dim
+    this.local = c.local
+    this.cids = c.cids.slice()
+    this.count = n
+    return undefined
+  }
+
   #grow(capacity: number): void {
     this.entity = growU32(this.entity, capacity)
     this.regime = growU32(this.regime, capacity)
@@ -63,6 +94,21 @@ export class SegmentTable {
     this.dim = growU32(this.dim, capacity)
     this.local = growU32(this.local, capacity)
   }
+}
+
+/** A checkpoint's columns, each of `count` entries. */
+export interface RestoredColumns {
+  count: number
+  entities: readonly string[]
+  regimes: readonly string[]
+  cids: readonly string[]
+  entity: Uint32Array
+  regime: Uint32Array
+  from: Float64Array
+  to: Float64Array
+  anomaly: Float64Array
+  dim: Uint32Array
+  local: Uint32Array
 }
 
 function growU32(a: Uint32Array, capacity: number): Uint32Array {

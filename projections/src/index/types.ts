@@ -35,6 +35,8 @@ export interface SegmentIndexOptions {
 /** The options a checkpoint does not fix: the rest (space, m, efConstruction, seed) come from its manifest. */
 export interface LoadSegmentIndexOptions {
   efSearch?: number
+  /** The sha-256 (hex) the manifest file must have: what `save` returned, recorded by an outer checkpoint. */
+  manifestSha256?: string
 }
 
 /** One sealed segment as the index holds it: its CID, its entity's id, its time range, score, regime and centroid. */
