@@ -88,7 +88,7 @@ describe('engine node', () => {
     // A flipped byte in the checkpoint: refused, and a full replay gives the same state.
     const root = join(home, 'projections')
     const current = (await readFile(join(root, 'CURRENT'), 'utf8')).trim()
-    const views = join(root, current, 'views.v8')
+    const views = join(root, current, 'views.bin')
     const bytes = await readFile(views)
     bytes[bytes.length >> 1] = (bytes[bytes.length >> 1] as number) ^ 1
     await writeFile(views, bytes)

@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto'
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { deserialize, serialize } from 'node:v8'
 import type { Log } from '@vsdb/log'
 import { stateDigest } from './digest.ts'
 import { writeSynced } from './index/checkpoint-files.ts'
 import type { ViewsState } from './views.ts'
+import { decodeViewsState, encodeViewsState } from './views-codec.ts'
 
-const FORMAT = 2
-const VIEWS_FILE = 'views.v8'
+const FORMAT = 3
+const VIEWS_FILE = 'views.bin'
 const POINTER = 'CURRENT'
 
 export interface CheckpointManifest {
@@ -19,6 +19,8 @@ export interface CheckpointManifest {
   digest: string
   files: Record<string, string>
   createdAt: string
+  /** sha-256 of the manifest's own JSON without this field: a flipped digit of a seq or a hash is caught. */
+  check?: string
 }
 
 /** Extra files a checkpoint carries beside the views (the vector index's files). */
@@ -44,10 +46,10 @@ export async function writeCheckpoint(
   const name = `checkpoint-${Date.now()}-${process.pid}`
   const dir = join(root, name)
   await mkdir(dir)
-  // V8's structured-clone bytes: read back ~10× faster than DAG-CBOR (what a restart waits on), and exact for
-  // every number (-0 included), so the restored state has the same digest. A checkpoint is local, derived
-  // state: another Node that cannot read it replays the log instead.
-  const files: CheckpointFiles = { [VIEWS_FILE]: serialize(state), ...extra }
+  // V8's structured-clone bytes, the segments as columns (views-codec.ts): exact for every number, and read back
+  // fast (what a restart waits on). A checkpoint is local, derived state: another Node that cannot read it
+  // replays the log instead.
+  const files: CheckpointFiles = { [VIEWS_FILE]: encodeViewsState(state), ...extra }
   const hashes: Record<string, string> = {}
   for (const [file, bytes] of Object.entries(files)) {
     await writeSynced(join(dir, file), bytes)
@@ -67,6 +69,7 @@ export async function writeCheckpoint(
     files: hashes,
     createdAt: new Date().toISOString(),
   }
+  manifest.check = manifestCheck(manifest)
   await writeSynced(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2))
   await writeSynced(join(root, `${POINTER}.tmp`), name)
   await rename(join(root, `${POINTER}.tmp`), join(root, POINTER))
@@ -76,46 +79,101 @@ export async function writeCheckpoint(
   return manifest
 }
 
-export interface LoadedCheckpoint {
+const manifestCheck = ({ check: _, ...rest }: CheckpointManifest): string => sha256(Buffer.from(JSON.stringify(rest), 'utf8'))
+
+export interface LoadedCheckpoint<T = undefined> {
   /** The checkpoint's directory, for parts that read their own files (the vector index). */
   dir: string
   manifest: CheckpointManifest
   state: ViewsState
   files: CheckpointFiles
+  /** What `readDirs` read. */
+  dirs: T
 }
+
+export type Rejected = { rejected: string }
 
 /**
  * Loads the current checkpoint, or says why it cannot be trusted: a missing file, a hash that does not match,
  * a state that cannot be read back, or a position the log does not hold (a stale or foreign
  * checkpoint). The caller then replays the log from zero; a checkpoint is never trusted on its word.
  */
-export async function loadCheckpoint(root: string, log: Log): Promise<LoadedCheckpoint | { rejected: string }> {
+export async function loadCheckpoint(root: string, log: Log): Promise<LoadedCheckpoint | Rejected> {
+  const read = await readCheckpoint(root, async () => undefined)
+  if ('rejected' in read) return read
+  return (await checkPosition(read, log)) ?? read
+}
+
+/**
+ * The current checkpoint's files, each checked against the sha-256 its manifest vouches for, and the views
+ * state decoded; the log is not looked at (see checkPosition), so this may run while the log opens.
+ * `readDirs` reads what `writeCheckpoint`'s `writeDirs` wrote, given the hashes the manifest vouches for
+ * them by; it runs alongside the views (its reads and any worker thread overlap their decoding), and a
+ * throw from it rejects the checkpoint.
+ */
+export async function readCheckpoint<T>(
+  root: string,
+  readDirs: (dir: string, hashes: Readonly<Record<string, string>>) => Promise<T>,
+): Promise<LoadedCheckpoint<T> | Rejected> {
   let name: string
   try {
     name = (await readFile(join(root, POINTER), 'utf8')).trim()
   } catch {
     return { rejected: 'no checkpoint' }
   }
+  const dir = join(root, name)
+  let manifest: CheckpointManifest
   try {
-    const dir = join(root, name)
-    const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as CheckpointManifest
-    if (manifest.format !== FORMAT) return { rejected: `checkpoint format ${manifest.format} is not ${FORMAT}` }
+    manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as CheckpointManifest
+  } catch (err) {
+    return { rejected: `checkpoint unreadable: ${(err as Error).message}` }
+  }
+  if (manifest.format !== FORMAT) return { rejected: `checkpoint format ${manifest.format} is not ${FORMAT}` }
+  if (manifest.check !== manifestCheck(manifest)) return { rejected: 'checkpoint manifest does not match its own check' }
+  const dirs = readDirs(dir, manifest.files).then(
+    (value) => ({ value }),
+    (err: unknown) => ({ rejected: `checkpoint ${dir}: ${(err as Error).message}` }),
+  )
+  const views = await readViews(dir, manifest)
+  const read = await dirs
+  if ('rejected' in views) return views
+  if ('rejected' in read) return read
+  return { dir, manifest, ...views, dirs: read.value }
+}
+
+/** The checkpoint's own files (all but directories, which vouch for themselves) and the views state in them. */
+async function readViews(dir: string, manifest: CheckpointManifest): Promise<{ state: ViewsState; files: CheckpointFiles } | Rejected> {
+  try {
+    const names = Object.keys(manifest.files).filter((file) => !file.endsWith('/'))
+    const read = await Promise.all(names.map((file) => readFile(join(dir, file))))
     const files: CheckpointFiles = {}
-    for (const [file, hash] of Object.entries(manifest.files)) {
-      if (file.endsWith('/')) continue // a directory vouched for by its own manifest (see writeDirs)
-      const bytes = await readFile(join(dir, file))
-      if (sha256(bytes) !== hash) return { rejected: `checkpoint file ${file} does not match its hash` }
+    for (const [i, file] of names.entries()) {
+      const bytes = read[i] as Buffer
+      if (sha256(bytes) !== manifest.files[file]) return { rejected: `checkpoint file ${file} does not match its hash` }
       files[file] = bytes
     }
     const views = files[VIEWS_FILE]
     if (views === undefined) return { rejected: 'checkpoint has no views' }
-    const state = deserialize(views) as ViewsState
-    for (const [node, { seq, cid }] of Object.entries(manifest.position)) {
+    const state = decodeViewsState(views)
+    const covered = Object.entries(manifest.position)
+    if (covered.length !== Object.keys(state.position).length || covered.some(([node, { seq }]) => state.position[node] !== seq)) {
+      return { rejected: 'checkpoint views do not cover the position of its manifest' }
+    }
+    return { state, files }
+  } catch (err) {
+    return { rejected: `checkpoint unreadable: ${(err as Error).message}` }
+  }
+}
+
+/** A stale or foreign checkpoint: one whose position (each node's seq and the CID there) this log does not hold. */
+export async function checkPosition(checkpoint: Pick<LoadedCheckpoint, 'manifest'>, log: Log): Promise<Rejected | undefined> {
+  try {
+    for (const [node, { seq, cid }] of Object.entries(checkpoint.manifest.position)) {
       const held = (await log.cidsAt(node, seq)).map(String)
       if (!held.includes(cid)) return { rejected: `checkpoint covers ${node} up to seq ${seq}, which this log does not hold` }
     }
-    return { dir, manifest, state, files }
+    return undefined
   } catch (err) {
-    return { rejected: `checkpoint unreadable: ${(err as Error).message}` }
+    return { rejected: `checkpoint position unreadable: ${(err as Error).message}` }
   }
 }

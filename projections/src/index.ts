@@ -1,4 +1,13 @@
-export { type CheckpointFiles, type CheckpointManifest, type LoadedCheckpoint, loadCheckpoint, writeCheckpoint } from './checkpoint.ts'
+export {
+  type CheckpointFiles,
+  type CheckpointManifest,
+  checkPosition,
+  type LoadedCheckpoint,
+  loadCheckpoint,
+  type Rejected,
+  readCheckpoint,
+  writeCheckpoint,
+} from './checkpoint.ts'
 export { stateDigest } from './digest.ts'
 export { eventsAfter } from './fold.ts'
 export {

@@ -1,0 +1,138 @@
+import { deserialize, serialize } from 'node:v8'
+import type { AlertRecord, SegmentRecord, ViewsState } from './views.ts'
+
+/**
+ * The views' state as a checkpoint stores it: V8's structured-clone bytes (exact for every number, -0 included)
+ * of the small parts as they are, and of the segments as columns. A restart waits on reading the segments back:
+ * one object per segment built from typed arrays is several times faster than V8 rebuilding the objects (and
+ * their repeated keys and strings) one property at a time, and leaves the collector less to do.
+ *
+ * Per segment, in `state.segments` order:
+ *   strings   its cid and data CID
+ *   refs      4 indexes into `names`: node, entity, regime, codec (few distinct values)
+ *   numbers   6 float64: seq, from, to, count, through, anomaly
+ *   lengths   3 counts: centroid, errorBound, alerts
+ *   values    the centroid, the error bound, then each alert's ts and score, all float64, one segment after another
+ */
+interface SegmentColumns {
+  count: number
+  strings: string[]
+  names: string[]
+  refs: Uint32Array
+  numbers: Float64Array
+  lengths: Uint32Array
+  values: Float64Array
+}
+
+type Encoded = Omit<ViewsState, 'segments'> & { segments: SegmentColumns }
+
+const REFS = 4
+const NUMBERS = 6
+const LENGTHS = 3
+
+export function encodeViewsState(state: ViewsState): Uint8Array {
+  const { segments, ...rest } = state
+  const encoded: Encoded = { ...rest, segments: toColumns(segments) }
+  return serialize(encoded)
+}
+
+export function decodeViewsState(bytes: Uint8Array): ViewsState {
+  const { segments, ...rest } = deserialize(bytes) as Encoded
+  return { ...rest, segments: fromColumns(segments) }
+}
+
+function toColumns(segments: readonly SegmentRecord[]): SegmentColumns {
+  const n = segments.length
+  const names: string[] = []
+  const ids = new Map<string, number>()
+  const ref = (name: string): number => {
+    let id = ids.get(name)
+    if (id === undefined) {
+      id = names.push(name) - 1
+      ids.set(name, id)
+    }
+    return id
+  }
+  const strings: string[] = new Array(2 * n)
+  const refs = new Uint32Array(REFS * n)
+  const numbers = new Float64Array(NUMBERS * n)
+  const lengths = new Uint32Array(LENGTHS * n)
+  let size = 0
+  for (const s of segments) size += s.centroid.length + s.errorBound.length + 2 * s.alerts.length
+  const values = new Float64Array(size)
+  let v = 0
+  for (let i = 0; i < n; i++) {
+    const s = segments[i] as SegmentRecord
+    strings[2 * i] = s.cid
+    strings[2 * i + 1] = s.data
+    refs.set([ref(s.node), ref(s.entity), ref(s.regime), ref(s.codec)], REFS * i)
+    numbers.set([s.seq, s.from, s.to, s.count, s.through, s.anomaly], NUMBERS * i)
+    lengths.set([s.centroid.length, s.errorBound.length, s.alerts.length], LENGTHS * i)
+    values.set(s.centroid, v)
+    v += s.centroid.length
+    values.set(s.errorBound, v)
+    v += s.errorBound.length
+    for (const alert of s.alerts) {
+      values[v++] = alert.ts
+      values[v++] = alert.score
+    }
+  }
+  return { count: n, strings, names, refs, numbers, lengths, values }
+}
+
+function fromColumns(c: SegmentColumns): SegmentRecord[] {
+  const n = c.count
+  const { strings, names, refs, numbers, lengths, values } = c
+  if (strings.length !== 2 * n || refs.length !== REFS * n || numbers.length !== NUMBERS * n || lengths.length !== LENGTHS * n) {
+    throw new Error('segment columns of the wrong sizes')
+  }
+  // Where each segment's values start: also checks that they add up to the values there are.
+  const starts = new Float64Array(n + 1)
+  for (let i = 0; i < n; i++) {
+    const l = LENGTHS * i
+    starts[i + 1] = (starts[i] as number) + (lengths[l] as number) + (lengths[l + 1] as number) + 2 * (lengths[l + 2] as number)
+  }
+  if (starts[n] !== values.length) throw new Error('segment values of the wrong size')
+  for (let i = 0; i < refs.length; i++) if ((refs[i] as number) >= names.length) throw new Error('a segment names no known string')
+  const out: SegmentRecord[] = new Array(n)
+  for (let i = 0; i < n; i++) out[i] = segmentAt(c, i, starts[i] as number)
+  return out
+}
+
+/** One segment's record, from its row of the columns (a small function: it is compiled early, the loop is not). */
+function segmentAt(c: SegmentColumns, i: number, start: number): SegmentRecord {
+  const { strings, names, refs, numbers, lengths, values } = c
+  const r = REFS * i
+  const x = NUMBERS * i
+  const l = LENGTHS * i
+  const dim = lengths[l] as number
+  const bounds = lengths[l + 1] as number
+  const alerts: Pick<AlertRecord, 'ts' | 'score'>[] = new Array(lengths[l + 2] as number)
+  for (let a = 0, v = start + dim + bounds; a < alerts.length; a++, v += 2) {
+    alerts[a] = { ts: values[v] as number, score: values[v + 1] as number }
+  }
+  // The fields in the order the fold writes them: same shape, same JSON.
+  return {
+    cid: strings[2 * i] as string,
+    node: names[refs[r] as number] as string,
+    seq: numbers[x] as number,
+    entity: names[refs[r + 1] as number] as string,
+    from: numbers[x + 1] as number,
+    to: numbers[x + 2] as number,
+    count: numbers[x + 3] as number,
+    through: numbers[x + 4] as number,
+    centroid: floats(values, start, dim),
+    anomaly: numbers[x + 5] as number,
+    alerts,
+    regime: names[refs[r + 2] as number] as string,
+    codec: names[refs[r + 3] as number] as string,
+    errorBound: floats(values, start + dim, bounds),
+    data: strings[2 * i + 1] as string,
+  }
+}
+
+function floats(values: Float64Array, start: number, length: number): number[] {
+  const out: number[] = new Array(length)
+  for (let j = 0; j < length; j++) out[j] = values[start + j] as number
+  return out
+}
