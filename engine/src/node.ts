@@ -1,4 +1,4 @@
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import * as dagCbor from '@ipld/dag-cbor'
 import {
   type AppendInput,
@@ -13,12 +13,15 @@ import {
   VsdbError,
 } from '@vsdb/log'
 import {
+  checkPosition,
   createSegmentIndex,
   createViews,
   eventsAfter,
-  loadCheckpoint,
+  type LoadedCheckpoint,
   loadSegmentIndex,
+  type Rejected,
   type RetentionView,
+  readCheckpoint,
   type SegmentFilter,
   type SegmentFilters,
   type SegmentHit,
@@ -587,26 +590,19 @@ class EngineNode implements VsdbNode {
     return join(this.log.dir, 'projections')
   }
 
-  /** Loads the views from the checkpoint when it holds up, then folds the log's tail; else replays from zero. */
-  async load(): Promise<void> {
-    const loaded = await loadCheckpoint(this.#checkpointRoot, this.log)
-    let reason = 'rejected' in loaded ? loaded.rejected : undefined
-    if (!('rejected' in loaded)) {
-      try {
-        this.index = await loadSegmentIndex(join(loaded.dir, 'index'))
-        if (this.index.size !== loaded.state.segments.length)
-          throw new Error(`the index holds ${this.index.size} segments, the views ${loaded.state.segments.length}`)
-        this.views = createViews(loaded.state)
-        this.#checkpointedEvents = loaded.state.events
-        this.loadedFrom = { checkpoint: true, tail: await this.refresh() }
-        return
-      } catch (err) {
-        reason = `checkpoint index unusable: ${(err as Error).message}`
-      }
+  /** The checkpoint's views and index if the log holds its position, then the log's tail; else a replay from zero. */
+  async load(read: CheckpointRead): Promise<void> {
+    const rejected = 'rejected' in read ? read : await checkPosition(read, this.log)
+    if (rejected === undefined && !('rejected' in read)) {
+      this.index = read.dirs
+      this.views = createViews(read.state)
+      this.#checkpointedEvents = read.state.events
+      this.loadedFrom = { checkpoint: true, tail: await this.refresh() }
+      return
     }
     this.views = createViews()
     this.index = createSegmentIndex()
-    this.loadedFrom = { checkpoint: false, tail: await this.refresh(), reason }
+    this.loadedFrom = { checkpoint: false, tail: await this.refresh(), reason: rejected?.rejected }
   }
 
   async replay(options: { into?: string } = {}): Promise<{ events: number; digest: string }> {
@@ -659,12 +655,25 @@ class EngineNode implements VsdbNode {
   }
 }
 
+type CheckpointRead = LoadedCheckpoint<SegmentIndex> | Rejected
+
+/** A checkpoint's views and vector index, read and checked against their hashes: all but their position in the log. */
+function readProjections(root: string): Promise<CheckpointRead> {
+  return readCheckpoint(root, (dir, hashes) => loadSegmentIndex(join(dir, 'index'), { manifestSha256: hashes['index/'] })).then((read) => {
+    if ('rejected' in read || read.dirs.size === read.state.segments.length) return read
+    return { rejected: `checkpoint index unusable: it holds ${read.dirs.size} segments, the views ${read.state.segments.length}` }
+  })
+}
+
 /** Opens a node: its log, and the views (from the last checkpoint and the log's tail, or folded from zero). */
 export async function openNode(options: NodeOptions): Promise<VsdbNode> {
+  // The checkpoint is read while the log opens: its files vouch for themselves by their hashes, and its
+  // position is checked against the log before it is used (load).
+  const checkpoint = readProjections(join(resolve(options.dir), 'projections'))
   const log = await openLog({ dir: options.dir })
   try {
     const node = new EngineNode(log, createViews(), { ...DEFAULT_SEGMENTER_CONFIG, ...options.segmenter }, options.parts)
-    await node.load()
+    await node.load(await checkpoint)
     return node
   } catch (err) {
     await log.close()
