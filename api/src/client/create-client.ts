@@ -1,5 +1,6 @@
 import { createTRPCClient, createWSClient, httpBatchStreamLink, httpLink, splitLink, type TRPCClient, wsLink } from '@trpc/client'
 import type { AppRouter } from '../router/app-router.ts'
+import { frameLink } from './frame-link.ts'
 import { httpCallLink } from './http-call-link.ts'
 import { fetchTransport, type HttpTransport } from './http-transport.ts'
 import { type SocketClass, socketCallLink } from './socket-call-link.ts'
@@ -52,7 +53,7 @@ export function createClientOver(
     false: splitLink({
       condition: (op) => op.path === 'export',
       true: httpBatchStreamLink({ url: `${base}/trpc`, headers }),
-      false: httpCallLink({ url: `${base}/trpc`, headers, transport: http.transport }),
+      false: [frameLink(), httpCallLink({ url: `${base}/trpc`, headers, transport: http.transport })],
     }),
   })
   const calls = socketCallLink<AppRouter>({ url: `${base.replace(/^http/, 'ws')}/trpc`, token: options.token, WebSocket })

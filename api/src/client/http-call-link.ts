@@ -102,7 +102,7 @@ export function httpCallLink<TRouter extends AnyRouter>(options: {
           },
         }
         if (op.type === 'mutation') {
-          const body = op.input === undefined ? undefined : JSON.stringify(op.input)
+          const body = op.input === undefined || op.input instanceof Uint8Array ? op.input : JSON.stringify(op.input)
           void exchange(
             [pending],
             { method: 'POST', url: `${url}/${encodeURIComponent(op.path)}`, headers, body, signal: op.signal ?? undefined },

@@ -1,6 +1,6 @@
 import { Agent, request } from 'node:http'
 import { request as requestTls, Agent as TlsAgent } from 'node:https'
-import type { HttpTransport } from './http-transport.ts'
+import { contentTypeOf, type HttpTransport } from './http-transport.ts'
 
 /**
  * HTTP over node:http with keep-alive: in Node, `fetch` (undici behind the WHATWG layer) costs ~0.2–0.5 ms more
@@ -13,7 +13,7 @@ export function nodeHttpTransport(): { transport: HttpTransport; close(): void }
       const tls = url.startsWith('https:')
       const send = tls ? requestTls : request
       const bodyHeaders =
-        body === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }
+        body === undefined ? {} : { 'content-type': contentTypeOf(body), 'content-length': String(Buffer.byteLength(body)) }
       const req = send(url, { method, headers: { ...headers, ...bodyHeaders }, agent: tls ? agents.https : agents.http, signal }, (res) => {
         const chunks: Buffer[] = []
         res.on('data', (chunk: Buffer) => chunks.push(chunk))

@@ -5,6 +5,7 @@ import { z } from 'zod'
 import { SCOPES } from '../tokens/index.ts'
 import { nodeFeed } from './feed.ts'
 import { anomalyFeedInput, cidString, ingestInput, queryInput, readInput, segmentFeedInput, segmentsInput } from './inputs.ts'
+import { decodeObservationFrame } from './observation-frame-input.ts'
 import { adminProcedure, readProcedure, router, writeProcedure } from './trpc.ts'
 
 const tokens = router({
@@ -38,6 +39,11 @@ export const appRouter = router({
   digest: readProcedure.query(({ ctx }) => ctx.node.digest()),
   counts: readProcedure.query(({ ctx }) => ctx.node.views.counts()),
   ingest: writeProcedure.input(ingestInput).mutation(({ ctx, input }) => ctx.node.ingestRows(input.observations, { entity: input.entity })),
+  /** `ingest` with the batch as one binary frame (`wire/observation-frame.ts`): what the typed client sends over HTTP. */
+  ingestFrame: writeProcedure.input(octetInputParser).mutation(async ({ ctx, input }) => {
+    const { rows, entity } = decodeObservationFrame(await readStream(input as AsyncIterable<Uint8Array>))
+    return ctx.node.ingestRows(rows, { entity })
+  }),
   /** Rebuilds the projections from the log alone, beside the live ones, and returns that digest to compare. */
   replayDigest: adminProcedure.query(({ ctx }) => ctx.node.replay()),
   audit: adminProcedure.query(({ ctx }) => auditLog(ctx.node.log)),
@@ -85,4 +91,10 @@ export type AppRouter = typeof appRouter
 
 function notFound(field: string, message: string): VsdbError {
   return new VsdbError('NOT_FOUND', message, { field })
+}
+
+async function readStream(stream: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = []
+  for await (const chunk of stream) chunks.push(chunk)
+  return Buffer.concat(chunks)
 }

@@ -29,7 +29,7 @@ export const timeInput = z.union([z.number().int().safe(), z.string().max(64)]).
   return ms
 })
 
-const entityId = z.string().min(1).max(256)
+export const entityId = z.string().min(1).max(256)
 
 export const filtersInput = z.strictObject({
   entity: entityId.optional(),

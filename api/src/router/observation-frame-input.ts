@@ -1,0 +1,68 @@
+import { VsdbError } from '@vsdb/log'
+import { z } from 'zod'
+import { FRAME_MAGIC, FRAME_MAX_DIM, FRAME_MAX_ROWS, type FrameHeader, type FrameRow, frameLayout } from '../wire/observation-frame.ts'
+import { entityId } from './inputs.ts'
+
+const headerSchema = z.strictObject({
+  count: z.number().int().min(1).max(FRAME_MAX_ROWS),
+  // The empty name stands for a row without an entity (it takes the batch's).
+  entities: z.array(z.union([z.literal(''), entityId])).min(1),
+  dims: z.array(z.number().int().min(1).max(FRAME_MAX_DIM)),
+  entity: entityId.optional(),
+})
+
+const refuse = (field: string, message: string): VsdbError => new VsdbError('INVALID_INPUT', `${field}: ${message}`, { field })
+
+/**
+ * The rows of an observation frame (see `wire/observation-frame.ts`), in order, once its header has passed its
+ * schema and every length adds up; a frame that does not is refused whole, naming the field. The rows themselves
+ * are then checked by the engine exactly as JSON rows are.
+ */
+export function decodeObservationFrame(bytes: Uint8Array): { rows: FrameRow[]; entity?: string } {
+  if (bytes.length < 12 || String.fromCharCode(...bytes.subarray(0, 8)) !== FRAME_MAGIC) {
+    throw refuse('body', `is not an observation frame (one starts with "${FRAME_MAGIC}")`)
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const headerLength = view.getUint32(8, true)
+  if (12 + headerLength > bytes.length) throw refuse('header', 'is longer than the frame')
+  const header = parseHeader(bytes.subarray(12, 12 + headerLength))
+  const { count, entities, dims } = header
+  const { indexAt, tsAt, valuesAt } = frameLayout(headerLength, count)
+  if (valuesAt > bytes.length) throw refuse('body', `is ${bytes.length} bytes, too short for ${count} rows`)
+  let values = 0
+  for (let i = 0; i < count; i++) {
+    const e = view.getUint32(indexAt + 4 * i, true)
+    if (e >= entities.length) throw refuse(`observations.${i}.entity`, `entity index ${e} is not in the header`)
+    values += dims[e] as number
+  }
+  if (valuesAt + 8 * values !== bytes.length) {
+    throw refuse('body', `is ${bytes.length} bytes where its header and rows make ${valuesAt + 8 * values}`)
+  }
+  const rows: FrameRow[] = new Array(count)
+  let at = valuesAt
+  for (let i = 0; i < count; i++) {
+    const e = view.getUint32(indexAt + 4 * i, true)
+    const vector: number[] = new Array(dims[e] as number)
+    for (let d = 0; d < vector.length; d++, at += 8) vector[d] = view.getFloat64(at, true)
+    const ts = view.getFloat64(tsAt + 8 * i, true)
+    const name = entities[e] as string
+    rows[i] = name === '' ? { ts, vector } : { entity: name, ts, vector }
+  }
+  return header.entity === undefined ? { rows } : { rows, entity: header.entity }
+}
+
+function parseHeader(bytes: Uint8Array): FrameHeader {
+  let json: unknown
+  try {
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes))
+  } catch {
+    throw refuse('header', 'is not JSON')
+  }
+  const parsed = headerSchema.safeParse(json)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    throw refuse(['header', ...(issue?.path ?? []).map(String)].join('.'), issue?.message ?? 'invalid')
+  }
+  if (parsed.data.dims.length !== parsed.data.entities.length) throw refuse('header.dims', 'must give one dimension per entity')
+  return parsed.data
+}

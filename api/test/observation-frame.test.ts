@@ -1,0 +1,131 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createClientOver } from '../src/client/create-client.ts'
+import { nodeHttpTransport } from '../src/client/node-http-transport.ts'
+import { encodeObservationFrame } from '../src/wire/observation-frame.ts'
+import { type ApiFixture, observations, startFixture } from './api-fixture.ts'
+
+let f: ApiFixture
+beforeAll(async () => {
+  f = await startFixture()
+})
+afterAll(async () => {
+  await f.close()
+})
+
+const postFrame = async (bytes: Uint8Array, token = f.tokens.write) => {
+  const response = await fetch(`${f.server.url}/trpc/ingestFrame`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
+    body: bytes as Uint8Array<ArrayBuffer>,
+  })
+  return {
+    status: response.status,
+    body: (await response.json()) as { error?: { message: string; data: { code: string; field?: string } } },
+  }
+}
+
+describe('ingest as one binary frame', () => {
+  it('the typed client sends plain batches as a frame: the node keeps exactly what the JSON path keeps', async () => {
+    const http = nodeHttpTransport()
+    const posted: string[] = []
+    const client = createClientOver(
+      { url: f.server.url, token: f.tokens.write },
+      {
+        transport: (request) => {
+          if (request.method === 'POST') posted.push(`${new URL(request.url).pathname} ${typeof request.body}`)
+          return http.transport(request)
+        },
+        close: http.close,
+      },
+    )
+    try {
+      const rows = observations('framed', 0, 700)
+      const framed = await client.ingest.mutate({ observations: rows })
+      const json = await client.ingest.mutate({ observations: rows.map((r) => ({ ...r, entity: 'as-json', meta: { via: 'json' } })) })
+      expect(posted).toEqual(['/trpc/ingestFrame object', '/trpc/ingest string'])
+      expect(framed).toMatchObject({ rows: 700, entities: ['framed'] })
+      expect(json).toMatchObject({ rows: 700, entities: ['as-json'] })
+      const strip = (entity: string) =>
+        f.node
+          .segments({ entity })
+          .map(({ from, to, count, centroid, anomaly, alerts, codec, errorBound }) => ({
+            from,
+            to,
+            count,
+            centroid,
+            anomaly,
+            alerts,
+            codec,
+            errorBound,
+          }))
+      expect(strip('framed')).toEqual(strip('as-json'))
+      const framedRows = await client.read.query({ entity: 'framed' })
+      expect(framedRows.map((r) => [r.ts, ...r.vector])).toEqual(
+        (await client.read.query({ entity: 'as-json' })).map((r) => [r.ts, ...r.vector]),
+      )
+    } finally {
+      await client.close()
+    }
+  })
+
+  it('keeps rows in order across entities, with the batch’s entity for rows without one, and names a bad row as JSON does', async () => {
+    const rows = [
+      { ts: 1_700_000_000_000, vector: [1, 2] },
+      { entity: 'other', ts: 1_700_000_000_000, vector: [5] },
+      { ts: 1_700_000_001_000, vector: [3, 4] },
+    ]
+    const bytes = encodeObservationFrame(rows, 'dflt')
+    expect(bytes).not.toBeNull()
+    const ok = await postFrame(bytes as Uint8Array)
+    expect(ok.status).toBe(200)
+    expect(f.node.views.entity('dflt')?.observations).toBe(2)
+    expect(f.node.views.entity('other')?.observations).toBe(1)
+
+    const bad = encodeObservationFrame([...rows, { ts: 1_700_000_002_000, vector: [Number.NaN, 1] }], 'dflt') as Uint8Array
+    const refused = await postFrame(bad)
+    expect(refused.status).toBe(400)
+    expect(refused.body.error?.data.field).toBe('observations.3.vector.0')
+    expect(f.node.views.entity('dflt')?.observations).toBe(2)
+  })
+
+  it('refuses a frame that does not add up, naming the field, and writes nothing', async () => {
+    const good = encodeObservationFrame(observations('frame-bad', 0, 10)) as Uint8Array
+    const before = f.node.log.head()?.seq
+    const withHeader = (header: unknown) => {
+      const text = new TextEncoder().encode(JSON.stringify(header))
+      const out = new Uint8Array(16 + text.length)
+      out.set(good.subarray(0, 8))
+      new DataView(out.buffer).setUint32(8, text.length, true)
+      out.set(text, 12)
+      return out
+    }
+    const cases: [Uint8Array, string][] = [
+      [new TextEncoder().encode('not a frame at all'), 'body'],
+      [good.subarray(0, good.length - 8), 'body'],
+      [withHeader({ count: 0, entities: ['a'], dims: [1] }), 'header.count'],
+      [withHeader({ count: 1, entities: ['a'], dims: [0] }), 'header.dims.0'],
+      [withHeader({ count: 1, entities: ['a', 'b'], dims: [1] }), 'header.dims'],
+      [withHeader({ count: 1, entities: ['a'], dims: [1], extra: true }), 'header'],
+    ]
+    for (const [bytes, field] of cases) {
+      const { status, body } = await postFrame(bytes)
+      expect(status, field).toBe(400)
+      expect(body.error?.data.field, field).toBe(field)
+    }
+    expect((await postFrame(good, f.tokens.read)).status).toBe(403)
+    expect(f.node.log.head()?.seq).toBe(before)
+    expect(f.node.views.entity('frame-bad')).toBeUndefined()
+  })
+
+  it('leaves as JSON what a frame cannot carry: meta, string timestamps, mixed dimensions of one entity', () => {
+    expect(encodeObservationFrame([{ entity: 'a', ts: 1, vector: [1], meta: { k: 'v' } }])).toBeNull()
+    expect(encodeObservationFrame([{ entity: 'a', ts: '2024-01-01T00:00:00Z', vector: [1] }])).toBeNull()
+    expect(
+      encodeObservationFrame([
+        { entity: 'a', ts: 1, vector: [1] },
+        { entity: 'a', ts: 2, vector: [1, 2] },
+      ]),
+    ).toBeNull()
+    expect(encodeObservationFrame([{ entity: 'a', ts: 1, vector: ['1'] }])).toBeNull()
+  })
+})
