@@ -46,18 +46,16 @@ describe('ingest as one binary frame', () => {
       expect(framed).toMatchObject({ rows: 700, entities: ['framed'] })
       expect(json).toMatchObject({ rows: 700, entities: ['as-json'] })
       const strip = (entity: string) =>
-        f.node
-          .segments({ entity })
-          .map(({ from, to, count, centroid, anomaly, alerts, codec, errorBound }) => ({
-            from,
-            to,
-            count,
-            centroid,
-            anomaly,
-            alerts,
-            codec,
-            errorBound,
-          }))
+        f.node.segments({ entity }).map(({ from, to, count, centroid, anomaly, alerts, codec, errorBound }) => ({
+          from,
+          to,
+          count,
+          centroid,
+          anomaly,
+          alerts,
+          codec,
+          errorBound,
+        }))
       expect(strip('framed')).toEqual(strip('as-json'))
       const framedRows = await client.read.query({ entity: 'framed' })
       expect(framedRows.map((r) => [r.ts, ...r.vector])).toEqual(
