@@ -440,14 +440,6 @@ class HnswSegmentIndex implements SegmentIndex {
   }
 }
 
-/** Whether an HNSW holds exactly these labels (given in increasing order, as a dimension's local order is). */
-function sameLabels(hnsw: HierarchicalNSW, labels: Uint32Array): boolean {
-  const ids = Uint32Array.from(hnsw.getIdsList()).sort()
-  if (ids.length !== labels.length) return false
-  for (let i = 0; i < ids.length; i++) if (ids[i] !== labels[i]) return false
-  return true
-}
-
 /** One dimension's HNSW file, checked against its size and sha-256, then read by hnswlib. */
 async function readGraph(dir: string, entry: Manifest['dimensions'][number], space: SegmentSpace): Promise<HierarchicalNSW> {
   await readVerified(dir, entry.file)
@@ -476,9 +468,10 @@ function writeFailed(dir: string, err: unknown): VsdbError {
 }
 
 /**
- * Loads a checkpoint written by `save`, trusting nothing the manifest does not vouch for: each file's size and
- * sha-256, the metadata's internal consistency, each HNSW's element count and labels, and the digest of the
- * restored content. Throws NOT_FOUND when there is no checkpoint, CORRUPT_BLOCK when it is damaged or partial
+ * Loads a checkpoint written by `save`, trusting nothing the manifest does not vouch for: the manifest's own check
+ * (and its sha-256, when an outer checkpoint recorded it), each file's size and sha-256, the metadata's internal
+ * consistency and the digest it was saved with, each HNSW's element count. The bytes being the ones save wrote,
+ * the content's digest is not recomputed here: `digest()` hashes it when first asked. Throws NOT_FOUND when there is no checkpoint, CORRUPT_BLOCK when it is damaged or partial
  * (VERSION_TOO_NEW when a newer format): the caller then replays the log instead.
  *
  * One difference from a replay: hnswlib does not save its level generator's state, so segments added after a
@@ -509,8 +502,9 @@ export async function loadSegmentIndex(dir: string, options: LoadSegmentIndexOpt
   const dims = (await graphs).map((hnsw, i) => {
     const entry = manifest.dimensions[i] as Manifest['dimensions'][number]
     const part = snapshot.dimensions[i] as MetaSnapshot['dimensions'][number]
-    if (hnsw.getCurrentCount() !== entry.count || !sameLabels(hnsw, part.labels)) {
-      throw corruptCheckpoint(dir, `${entry.file.name} does not hold the labels the metadata lists`, entry.file.name)
+    // The count only: the file is the one save wrote (its sha-256 is checked), from the same moment as the metadata.
+    if (hnsw.getCurrentCount() !== entry.count) {
+      throw corruptCheckpoint(dir, `${entry.file.name} does not hold the count of labels the metadata lists`, entry.file.name)
     }
     return DimensionIndex.fromGraph(hnsw, entry.dim, part.labels, part.centroids, resolved.efSearch)
   })
