@@ -1,6 +1,6 @@
 import * as dagCbor from '@ipld/dag-cbor'
-import type { CID } from 'multiformats/cid'
-import { cidFor, spliceSignature } from './codec.ts'
+import { CID } from 'multiformats/cid'
+import { cidFor, spliceSignature } from './event-bytes.ts'
 
 /** What the chain needs to sign one event once its payload is encoded: the rest comes from the head. */
 export interface EventDraft {
@@ -78,6 +78,53 @@ export function signDrafts(
     out.push({ bytes, cid, sig })
     prev = cid
     seq++
+  }
+  return out
+}
+
+/**
+ * Signed drafts in one buffer, to cross threads by transfer: cloning hundreds of small byte arrays, one
+ * message per slice, cost the worker a third as much again as signing them.
+ */
+export interface PackedSigned {
+  /** Each event's bytes, then its CID, then its signature, event after event. */
+  data: Uint8Array<ArrayBuffer>
+  /** Per event: the length of its bytes, then of its CID. */
+  lengths: Uint32Array
+}
+
+export function packSigned(signed: SignedDraft[]): PackedSigned {
+  let size = 0
+  for (const { bytes, cid, sig } of signed) size += bytes.length + cid.bytes.length + sig.length
+  const data = new Uint8Array(size)
+  const lengths = new Uint32Array(signed.length * 2)
+  let offset = 0
+  for (const [i, { bytes, cid, sig }] of signed.entries()) {
+    data.set(bytes, offset)
+    data.set(cid.bytes, offset + bytes.length)
+    data.set(sig, offset + bytes.length + cid.bytes.length)
+    offset += bytes.length + cid.bytes.length + sig.length
+    lengths[2 * i] = bytes.length
+    lengths[2 * i + 1] = cid.bytes.length
+  }
+  return { data, lengths }
+}
+
+const SIG_LENGTH = 64
+
+export function unpackSigned({ data, lengths }: PackedSigned): SignedDraft[] {
+  const out: SignedDraft[] = new Array(lengths.length / 2)
+  let offset = 0
+  for (let i = 0; i < out.length; i++) {
+    const bytesEnd = offset + (lengths[2 * i] as number)
+    const cidEnd = bytesEnd + (lengths[2 * i + 1] as number)
+    const sigEnd = cidEnd + SIG_LENGTH
+    out[i] = {
+      bytes: data.subarray(offset, bytesEnd),
+      cid: CID.decode(data.subarray(bytesEnd, cidEnd)),
+      sig: data.subarray(cidEnd, sigEnd),
+    }
+    offset = sigEnd
   }
   return out
 }

@@ -1,35 +1,38 @@
 import { Worker } from 'node:worker_threads'
-import { CID } from 'multiformats/cid'
-import { type EventDraft, type SignedDraft, signDrafts } from './assemble.ts'
+import type { CID } from 'multiformats/cid'
+import { type EventDraft, type PackedSigned, type SignedDraft, signDrafts, unpackSigned } from './assemble.ts'
 import type { Signer } from './keys.ts'
 
-export interface ChainRun {
-  /** Signs the next drafts of the chain; slices come back in the order they were pushed. */
-  push(drafts: EventDraft[]): Promise<SignedDraft[]>
-}
+/** Where a chain stands: the drafts signed next follow this event (none: they start the chain). */
+export type ChainTip = { seq: number; cid: CID } | null
 
 export interface ChainSigner {
-  /** Starts a run after `head`; `size` (the events it will sign) picks inline or worker signing. */
-  begin(head: { seq: number; cid: CID } | null, size: number): ChainRun
-  /** Starts the worker now and resolves once it can sign (runs before that are signed inline). */
+  /**
+   * Whether the worker should sign `size` events now: a run that large, or any run while the log is already busy
+   * (`streaming`: its callers wait for an earlier write anyway, so the thread hop costs them nothing). Starts the
+   * worker when it is wanted; false until it is ready.
+   */
+  wantsWorker(size: number, streaming: boolean): boolean
+  /** Signs drafts on this thread, after `tip`. */
+  sign(tip: ChainTip, drafts: EventDraft[]): SignedDraft[]
+  /**
+   * Posts drafts to the worker, which signs them after `tip` when given, else right after the drafts posted
+   * before (the chain continues in the worker, so the next drafts need not wait for these). In posting order.
+   */
+  post(drafts: EventDraft[], tip?: ChainTip): Promise<SignedDraft[]>
+  /** Starts the worker now and resolves once it can sign. */
   warm(): Promise<void>
   close(): Promise<void>
 }
 
-// A worker round trip costs about as much as signing a few events; below this many a run is signed inline.
+// A worker round trip costs about as much as signing a few events; an idle log signs fewer than this inline.
 const WORKER_FROM = 24
-
-interface WireSigned {
-  bytes: Uint8Array
-  cid: Uint8Array
-  sig: Uint8Array
-}
 
 /**
  * Signing follows the chain (each event names the CID of the one before, which covers its signature), so it
- * cannot be spread over cores; it can leave the main thread, though. A large run is pushed to a worker in
- * slices: the worker signs slice n while the main thread encodes slice n + 1 and turns slice n − 1 into Level
- * writes. Small runs (a lone awaited append) are signed inline, where a thread hop would only add latency.
+ * cannot be spread over cores; it can leave the main thread, though. Drafts stream to a worker in slices: it
+ * signs slice n while the main thread encodes slice n + 1 and turns slice n − 1 into Level writes. A lone
+ * awaited append is signed inline, where a thread hop would only add latency.
  */
 export function createChainSigner(signer: Signer): ChainSigner {
   let worker: Worker | null = null
@@ -41,7 +44,7 @@ export function createChainSigner(signer: Signer): ChainSigner {
   function start(): Worker {
     const w = new Worker(new URL('./sign-worker.ts', import.meta.url), { workerData: { node: signer.node, jwk: signer.jwk } })
     w.unref()
-    w.on('message', (msg: { id: number; signed: WireSigned[] } | 'ready') => {
+    w.on('message', (msg: { id: number; packed: PackedSigned } | 'ready') => {
       if (msg === 'ready') {
         ready = true
         for (const resolve of onReady.splice(0)) resolve()
@@ -49,7 +52,7 @@ export function createChainSigner(signer: Signer): ChainSigner {
       }
       const job = waiting.get(msg.id)
       waiting.delete(msg.id)
-      job?.resolve(msg.signed.map((s) => ({ bytes: s.bytes, cid: CID.decode(s.cid), sig: s.sig })))
+      job?.resolve(unpackSigned(msg.packed))
     })
     w.on('error', (err) => {
       for (const job of waiting.values()) job.reject(err)
@@ -61,33 +64,23 @@ export function createChainSigner(signer: Signer): ChainSigner {
   }
 
   return {
-    begin(head, size) {
-      // The worker takes a moment to load; until it says it is ready, runs are signed inline.
-      if (size >= WORKER_FROM) worker ??= start()
-      if (size < WORKER_FROM || !ready || worker === null) {
-        let last = head
-        return {
-          async push(drafts) {
-            const signed = signDrafts(signer.node, signer.sign, last, drafts)
-            const tail = signed.at(-1)
-            if (tail !== undefined) last = { seq: (last?.seq ?? -1) + signed.length, cid: tail.cid }
-            return signed
-          },
-        }
-      }
+    wantsWorker(size, streaming) {
+      if (size < WORKER_FROM && !streaming) return false
+      worker ??= start()
+      return ready
+    },
+    sign(tip, drafts) {
+      return signDrafts(signer.node, signer.sign, tip, drafts)
+    },
+    post(drafts, tip) {
       const target = worker
-      let first = true
-      return {
-        push(drafts) {
-          const id = nextId++
-          const reset = first ? { head: head === null ? null : { seq: head.seq, cid: head.cid.bytes } } : {}
-          first = false
-          return new Promise((resolve, reject) => {
-            waiting.set(id, { resolve, reject })
-            target.postMessage({ id, drafts, ...reset })
-          })
-        },
-      }
+      if (target === null || !ready) return Promise.reject(new Error('the signing worker is not running'))
+      const id = nextId++
+      const reset = tip === undefined ? {} : { head: tip === null ? null : { seq: tip.seq, cid: tip.cid.bytes } }
+      return new Promise((resolve, reject) => {
+        waiting.set(id, { resolve, reject })
+        target.postMessage({ id, drafts, ...reset })
+      })
     },
     warm() {
       worker ??= start()

@@ -1,12 +1,11 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import * as dagCbor from '@ipld/dag-cbor'
-import type { AbstractChainedBatch } from 'abstract-level'
 import { ClassicLevel } from 'classic-level'
 import type { Helia } from 'helia'
 import type { CID } from 'multiformats/cid'
 import { CID as CIDClass } from 'multiformats/cid'
-import type { SignedDraft } from './assemble.ts'
-import { type ChainSigner, createChainSigner } from './chain-signer.ts'
+import type { EventDraft, SignedDraft } from './assemble.ts'
+import { type ChainSigner, type ChainTip, createChainSigner } from './chain-signer.ts'
 import { type Block, bytesMatchCid, decodeStoredEvent, type SignedEvent, validatePayload } from './codec.ts'
 import { DATA_FORMAT, type DataDirPaths, dataDirPaths, type NodeConfig, readConfig, writeConfig } from './data-dir.ts'
 import { isVsdbError, VsdbError } from './errors.ts'
@@ -46,7 +45,7 @@ export interface OpenLogOptions {
   dir: string
   /** fsync every commit: survives power loss, not just a killed process. */
   sync?: boolean
-  /** Most events one group commit takes from concurrent callers (an appendBatch is never split). Small groups keep two in flight: one signing while the one before it is written. */
+  /** Most events one group commit writes for concurrent callers (an appendBatch is never split). */
   maxGroup?: number
 }
 
@@ -57,7 +56,7 @@ interface Prepared {
 }
 
 // Events per slice sent to the signing worker: small enough to overlap encoding, signing and batching.
-const SLICE = 128
+const SLICE = 32
 
 interface Pending {
   inputs: Prepared[]
@@ -67,18 +66,26 @@ interface Pending {
   reject: (err: unknown) => void
 }
 
-interface BuiltGroup {
-  pendings: Pending[]
-  events: StoredEvent[][]
-  /** Filled while the group is signed, slice by slice; written once, atomically, when the group commits. */
-  batch: ChainedBatch
-  base: Head | null
-  head: Head | null
+/** A caller's inputs on their way through the pipeline: signed, turned into writes, written. */
+interface Job {
+  pending: Pending
+  events: StoredEvent[]
+  /** Its events' writes, made as they are signed; they follow every job's extra writes in the group's batch. */
+  ops: Op[]
+  settled: boolean
+}
+
+/** Drafts posted to the signing worker, with the job and input of each. */
+interface Slice {
+  /** The pipeline epoch they were posted in: a failure since then makes them links of a chain that is gone. */
+  epoch: number
+  jobs: Job[]
+  inputs: Prepared[]
+  signed: Promise<SignedDraft[]>
 }
 
 /** Any of the log's sublevels; their key and value encodings differ, so batch writes name them loosely. */
 type Sublevel = object
-type ChainedBatch = AbstractChainedBatch<ClassicLevel<string, Uint8Array>, string, Uint8Array>
 interface Op {
   sublevel: Sublevel
   key: string | Uint8Array
@@ -144,10 +151,22 @@ class LevelLog implements Log {
   readonly #chain: ChainSigner
   readonly #sync: boolean
   readonly #maxGroup: number
+  /** The last event of the last job fully signed (written or not): where a caller's next events will follow. */
   #head: Head | null = null
   #durableHead: Head | null = null
+  /** The last event signed and built, possibly partway through a job. */
+  #tip: Head | null = null
   #queue: Pending[] = []
-  #draining = false
+  #pumpScheduled = false
+  /** Posted to the worker, waiting for their signatures; built in this order. */
+  #slices: Slice[] = []
+  #consuming = false
+  /** Whether the worker's chain ends where #tip will be once the slices in flight are built. */
+  #workerChained = false
+  #epoch = 0
+  /** Signed and built, waiting for the next write. */
+  #ready: Job[] = []
+  #writing = false
   #closed = false
 
   constructor(paths: DataDirPaths, config: NodeConfig, signer: Signer, db: ClassicLevel<string, Uint8Array>, options: OpenLogOptions) {
@@ -158,7 +177,7 @@ class LevelLog implements Log {
     this.#chain = createChainSigner(signer)
     this.#db = db
     this.#sync = options.sync ?? false
-    this.#maxGroup = options.maxGroup ?? 128
+    this.#maxGroup = options.maxGroup ?? 1024
     this.#blocks = db.sublevel<Uint8Array, Uint8Array>('blocks', { keyEncoding: 'view', valueEncoding: 'view' })
     this.#seq = db.sublevel<string, string>('seq', { valueEncoding: 'utf8' })
     this.#types = db.sublevel<string, string>('type', { valueEncoding: 'utf8' })
@@ -173,6 +192,7 @@ class LevelLog implements Log {
       const head = await this.#lastOf(this.node)
       this.#head = head
       this.#durableHead = head
+      this.#tip = head
     }
   }
 
@@ -211,12 +231,7 @@ class LevelLog implements Log {
     } catch (err) {
       return Promise.reject(err)
     }
-    const enqueue = (extraOps?: Op[]) =>
-      new Promise<StoredEvent[]>((resolve, reject) => {
-        if (this.#closed) return reject(new VsdbError('CLOSED', 'the log is closed'))
-        this.#queue.push({ inputs: checked, extraOps, resolve, reject })
-        if (!this.#draining) void this.#drain()
-      })
+    const enqueue = (extraOps?: Op[]) => this.#enqueue(checked, extraOps)
     const releases = checked.filter(
       ({ input }) => input.type === 'retention' && (input.payload as PayloadOf<'retention'>).released.length > 0,
     )
@@ -274,101 +289,226 @@ class LevelLog implements Log {
     return ops
   }
 
-  /**
-   * Group commit: events queued while a batch is being written are signed into the next batch, so
-   * many concurrent appends share one Level write while the CPU signs the next group.
-   */
-  async #drain(): Promise<void> {
-    this.#draining = true
-    let writing: Promise<void> = Promise.resolve()
-    try {
-      while (this.#queue.length > 0) {
-        let take = 0
-        let count = 0
-        for (const next of this.#queue) {
-          if (take > 0 && count + next.inputs.length > this.#maxGroup) break
-          take++
-          count += next.inputs.length
-        }
-        const pendings = this.#queue.splice(0, take)
-        let group: BuiltGroup
-        try {
-          group = await this.#build(pendings)
-        } catch (err) {
-          for (const pending of pendings) pending.reject(err)
-          continue
-        }
-        const previous = writing
-        writing = previous.then(() => this.#commit(group))
-        await previous
-      }
-      await writing
-    } finally {
-      this.#draining = false
-    }
-    if (this.#queue.length > 0) void this.#drain()
+  #enqueue(inputs: Prepared[], extraOps?: Op[]): Promise<StoredEvent[]> {
+    if (this.#closed) return Promise.reject(new VsdbError('CLOSED', 'the log is closed'))
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ inputs, extraOps, resolve, reject })
+      // An idle log takes a lone append at once; a busy one gathers what callers queue in this turn.
+      if (this.#idle()) this.#pump()
+      else this.#schedulePump()
+    })
   }
 
-  async #build(pendings: Pending[]): Promise<BuiltGroup> {
-    const base = this.#head
-    const batch: ChainedBatch = this.#db.batch()
-    const put: Put = (sublevel, key, value) => {
-      batch.put(key as string, value as Uint8Array, { sublevel: sublevel as never })
-    }
-    // Extra writes first: a block this group both releases and links again (an ingest of the same batch) stays.
-    for (const pending of pendings) {
-      for (const op of pending.extraOps ?? []) {
-        if (op.value === undefined) batch.del(op.key as string, { sublevel: op.sublevel as never })
-        else put(op.sublevel, op.key, op.value)
+  #idle(): boolean {
+    return !this.#writing && !this.#pumpScheduled && this.#slices.length === 0 && this.#ready.length === 0
+  }
+
+  #busy(): boolean {
+    return !this.#idle() || this.#queue.length > 0 || this.#consuming
+  }
+
+  #schedulePump(): void {
+    if (this.#pumpScheduled) return
+    this.#pumpScheduled = true
+    setImmediate(() => {
+      this.#pumpScheduled = false
+      this.#pump()
+    })
+  }
+
+  /**
+   * Group commit, as a pipeline: queued events are signed in the worker as one continuous chain, slice after
+   * slice, while the main thread turns the slices signed before into writes and one Level batch is written
+   * with every job ready when the write before it ends. The worker is kept busy, which is the limit.
+   */
+  #pump(): void {
+    const pendings = this.#queue.splice(0)
+    if (pendings.length === 0) return
+    const jobs: Job[] = pendings.map((pending) => ({ pending, events: [], ops: [], settled: false }))
+    const size = pendings.reduce((sum, pending) => sum + pending.inputs.length, 0)
+    if (this.#slices.length === 0 && !this.#chain.wantsWorker(size, !this.#idle())) this.#signInline(jobs)
+    else this.#post(jobs)
+    this.#flush()
+  }
+
+  #signInline(jobs: Job[]): void {
+    this.#workerChained = false
+    for (const job of jobs) {
+      const drafts = this.#draftsOf(job)
+      if (drafts === null) continue
+      let signed: SignedDraft[]
+      try {
+        signed = this.#chain.sign(this.#tip, drafts)
+      } catch (err) {
+        this.#fail([job], err)
+        continue
       }
+      for (const [i, draft] of signed.entries()) this.#buildEvent(job, job.pending.inputs[i] as Prepared, draft)
+      if (drafts.length === 0) this.#ready.push(job)
     }
-    const prepared = pendings.flatMap((pending) => pending.inputs)
-    const run = this.#chain.begin(base, prepared.length)
-    const slices: Promise<SignedDraft[]>[] = []
-    for (let start = 0; start < prepared.length; start += SLICE) {
-      const drafts = prepared
-        .slice(start, start + SLICE)
-        .map(({ input, ts }) => ({ type: input.type, ts, payload: dagCbor.encode(input.payload) }))
-      const slice = run.push(drafts)
-      slice.catch(() => {}) // awaited below, in order; this only keeps a later slice's failure from going unhandled
-      slices.push(slice)
-    }
-    const stored: StoredEvent[] = []
-    let head = base
-    try {
-      for (const slice of slices) {
-        for (const { bytes, cid, sig } of await slice) {
-          const { input, ts } = prepared[stored.length] as Prepared
-          const seq = head === null ? 0 : head.seq + 1
-          const event = {
-            v: 1 as const,
-            type: input.type,
-            node: this.node,
-            seq,
-            ts,
-            prev: head === null ? null : head.cid,
-            payload: input.payload,
-            sig,
-          }
-          const storedEvent: StoredEvent = { cid, bytes, event }
-          this.#eventOps(storedEvent, input.blocks ?? [], put)
-          stored.push(storedEvent)
-          head = { node: this.node, seq, cid }
+  }
+
+  #post(jobs: Job[]): void {
+    let slice: { jobs: Job[]; inputs: Prepared[]; drafts: EventDraft[] } = { jobs: [], inputs: [], drafts: [] }
+    for (const job of jobs) {
+      const drafts = this.#draftsOf(job)
+      if (drafts === null) continue
+      // Writes with no events of ours (a writeVerified of foreign events only) do not wait for the chain.
+      if (drafts.length === 0) this.#ready.push(job)
+      for (const [i, draft] of drafts.entries()) {
+        slice.jobs.push(job)
+        slice.inputs.push(job.pending.inputs[i] as Prepared)
+        slice.drafts.push(draft)
+        if (slice.drafts.length === SLICE) {
+          this.#postSlice(slice)
+          slice = { jobs: [], inputs: [], drafts: [] }
         }
       }
+    }
+    if (slice.drafts.length > 0) this.#postSlice(slice)
+    if (!this.#consuming) void this.#consume()
+  }
+
+  #draftsOf(job: Job): EventDraft[] | null {
+    try {
+      return job.pending.inputs.map(({ input, ts }) => ({ type: input.type, ts, payload: dagCbor.encode(input.payload) }))
     } catch (err) {
-      await batch.close().catch(() => {})
-      throw err
+      this.#fail([job], err)
+      return null
     }
-    const events: StoredEvent[][] = []
-    let offset = 0
-    for (const pending of pendings) {
-      events.push(stored.slice(offset, offset + pending.inputs.length))
-      offset += pending.inputs.length
+  }
+
+  #postSlice({ jobs, inputs, drafts }: { jobs: Job[]; inputs: Prepared[]; drafts: EventDraft[] }): void {
+    // After an inline run or a failure the worker's chain restarts at the tip (every slice before is built or stale).
+    const tip: ChainTip | undefined = this.#workerChained ? undefined : this.#tip
+    this.#workerChained = true
+    const signed = this.#chain.post(drafts, tip)
+    signed.catch(() => {}) // awaited in order by #consume
+    this.#slices.push({ epoch: this.#epoch, jobs, inputs, signed })
+  }
+
+  async #consume(): Promise<void> {
+    this.#consuming = true
+    try {
+      for (let slice = this.#slices[0]; slice !== undefined; slice = this.#slices[0]) {
+        let signed: SignedDraft[] | null = null
+        let error: unknown
+        try {
+          signed = await slice.signed
+        } catch (err) {
+          error = err
+        }
+        this.#slices.shift()
+        if (slice.epoch !== this.#epoch) {
+          this.#fail(slice.jobs, earlierWriteFailed())
+        } else if (signed === null) {
+          // Later slices continue a chain the worker did not finish: they are stale, and the job cut short is dropped.
+          this.#epoch++
+          this.#workerChained = false
+          this.#tip = this.#head
+          this.#fail(slice.jobs, error)
+        } else {
+          for (const [i, draft] of signed.entries()) this.#buildEvent(slice.jobs[i] as Job, slice.inputs[i] as Prepared, draft)
+        }
+        this.#flush()
+      }
+    } finally {
+      this.#consuming = false
     }
-    if (head !== null && head !== base) put(this.#heads, this.node, `${head.seq} ${head.cid}`)
-    this.#head = head
-    return { pendings, events, batch, base, head }
+  }
+
+  #buildEvent(job: Job, { input, ts }: Prepared, { bytes, cid, sig }: SignedDraft): void {
+    const tip = this.#tip
+    const seq = tip === null ? 0 : tip.seq + 1
+    const event = {
+      v: 1 as const,
+      type: input.type,
+      node: this.node,
+      seq,
+      ts,
+      prev: tip === null ? null : tip.cid,
+      payload: input.payload,
+      sig,
+    }
+    const stored: StoredEvent = { cid, bytes, event }
+    const ops = job.ops
+    this.#eventOps(stored, input.blocks ?? [], (sublevel, key, value) => {
+      ops.push({ sublevel, key, value })
+    })
+    job.events.push(stored)
+    this.#tip = { node: this.node, seq, cid }
+    if (job.events.length === job.pending.inputs.length) {
+      this.#head = this.#tip
+      this.#ready.push(job)
+    }
+  }
+
+  /** Writes every job ready (up to maxGroup events) in one batch, unless a write is under way. */
+  #flush(): void {
+    if (this.#writing || this.#ready.length === 0) return
+    let take = 0
+    let count = 0
+    for (const job of this.#ready) {
+      if (take > 0 && count + job.events.length > this.#maxGroup) break
+      take++
+      count += job.events.length
+    }
+    const jobs = this.#ready.splice(0, take)
+    const batch = this.#db.batch()
+    // Extra writes first: a block this group both releases and links again (an ingest of the same batch) stays.
+    for (const job of jobs) {
+      for (const op of job.pending.extraOps ?? []) {
+        if (op.value === undefined) batch.del(op.key as string, { sublevel: op.sublevel as never })
+        else batch.put(op.key as string, op.value as Uint8Array, { sublevel: op.sublevel as never })
+      }
+    }
+    let head = this.#durableHead
+    for (const job of jobs) {
+      for (const op of job.ops) batch.put(op.key as string, op.value as Uint8Array, { sublevel: op.sublevel as never })
+      const last = job.events.at(-1)
+      if (last !== undefined) head = { node: this.node, seq: last.event.seq, cid: last.cid }
+    }
+    if (head !== null && head !== this.#durableHead)
+      batch.put(this.node, `${head.seq} ${head.cid}` as never, { sublevel: this.#heads as never })
+    this.#writing = true
+    batch.write({ sync: this.#sync }).then(
+      () => this.#written(jobs, head),
+      (err: unknown) => this.#writeFailed(jobs, batch, err),
+    )
+  }
+
+  #written(jobs: Job[], head: Head | null): void {
+    this.#durableHead = head
+    this.#writing = false
+    for (const job of jobs) {
+      job.settled = true
+      job.pending.resolve(job.events)
+    }
+    // Callers just answered append again in this turn: gather them into one pump rather than start with the first.
+    if (jobs.length > 1) this.#schedulePump()
+    this.#flush()
+  }
+
+  async #writeFailed(jobs: Job[], batch: { close(): Promise<void> }, err: unknown): Promise<void> {
+    // Everything signed after this batch chains onto events that were never written.
+    this.#epoch++
+    this.#workerChained = false
+    this.#head = this.#durableHead
+    this.#tip = this.#durableHead
+    this.#fail(jobs, isVsdbError(err) ? err : new VsdbError('WRITE_FAILED', `write failed: ${(err as Error).message}`, {}, { cause: err }))
+    this.#fail(this.#ready.splice(0), earlierWriteFailed())
+    await batch.close().catch(() => {})
+    this.#writing = false
+    this.#flush()
+    if (this.#queue.length > 0) this.#schedulePump()
+  }
+
+  #fail(jobs: Job[], err: unknown): void {
+    for (const job of jobs) {
+      if (job.settled) continue
+      job.settled = true
+      job.pending.reject(err)
+    }
   }
 
   #eventOps(stored: StoredEvent, blocks: Block[], put: Put): void {
@@ -388,23 +528,6 @@ class LevelLog implements Log {
 
   #pinOps(cid: CID, put: Put): void {
     for (const { key, value } of pinRecords(cid)) put(this.#helia, key, value)
-  }
-
-  async #commit(group: BuiltGroup): Promise<void> {
-    try {
-      if (group.base?.cid.toString() !== this.#durableHead?.cid.toString()) {
-        throw new VsdbError('WRITE_FAILED', 'an earlier write in the same pipeline failed; nothing of this batch was written')
-      }
-      await group.batch.write({ sync: this.#sync })
-      this.#durableHead = group.head
-    } catch (err) {
-      await group.batch.close().catch(() => {})
-      this.#head = this.#durableHead
-      const error = isVsdbError(err) ? err : new VsdbError('WRITE_FAILED', `write failed: ${(err as Error).message}`, {}, { cause: err })
-      for (const pending of group.pendings) pending.reject(error)
-      return
-    }
-    for (const [i, pending] of group.pendings.entries()) pending.resolve(group.events[i] as StoredEvent[])
   }
 
   async writeVerified(foreign: StoredEvent[], blocks: Block[], own: AppendInput[]): Promise<StoredEvent[]> {
@@ -427,12 +550,7 @@ class LevelLog implements Log {
         collect(this.#heads, head.node, `${head.seq} ${head.cid}`)
       }
     }
-    const checked = own.map(prepare)
-    if (this.#closed) throw new VsdbError('CLOSED', 'the log is closed')
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ inputs: checked, extraOps: ops, resolve, reject })
-      if (!this.#draining) void this.#drain()
-    })
+    return this.#enqueue(own.map(prepare), ops)
   }
 
   helia(): Promise<Helia> {
@@ -506,13 +624,17 @@ class LevelLog implements Log {
 
   async close(): Promise<void> {
     if (this.#closed) return
-    while (this.#draining) await new Promise((r) => setTimeout(r, 1))
+    while (this.#busy()) await new Promise((r) => setTimeout(r, 1))
     this.#closed = true
     await this.#chain.close()
     if (this.#heliaNode !== null) await (await this.#heliaNode).stop()
     await this.#db.close()
     await rm(this.paths.owner, { force: true })
   }
+}
+
+function earlierWriteFailed(): VsdbError {
+  return new VsdbError('WRITE_FAILED', 'an earlier write in the same pipeline failed; nothing of this batch was written')
 }
 
 function prepare(input: AppendInput): Prepared {

@@ -1,7 +1,7 @@
 import { createPrivateKey, sign } from 'node:crypto'
 import { parentPort, workerData } from 'node:worker_threads'
 import { CID } from 'multiformats/cid'
-import { type EventDraft, signDrafts } from './assemble.ts'
+import { type EventDraft, packSigned, signDrafts } from './assemble.ts'
 
 interface Init {
   node: string
@@ -25,6 +25,7 @@ parentPort?.on('message', (slice: Slice) => {
   const signed = signDrafts(node, signer, last, slice.drafts)
   const tail = signed.at(-1)
   if (tail !== undefined) last = { seq: (last?.seq ?? -1) + signed.length, cid: tail.cid }
-  parentPort?.postMessage({ id: slice.id, signed: signed.map((s) => ({ bytes: s.bytes, cid: s.cid.bytes, sig: s.sig })) })
+  const packed = packSigned(signed)
+  parentPort?.postMessage({ id: slice.id, packed }, [packed.data.buffer])
 })
 parentPort?.postMessage('ready')

@@ -65,8 +65,11 @@ describe('event encoding', () => {
     const inline = signDrafts(signer.node, signer.sign, head, drafts)
     const chain = createChainSigner(signer)
     await chain.warm()
-    const run = chain.begin(head, drafts.length)
-    const slices = await Promise.all([run.push(drafts.slice(0, 15)), run.push(drafts.slice(15, 30)), run.push(drafts.slice(30))])
+    const slices = await Promise.all([
+      chain.post(drafts.slice(0, 15), head),
+      chain.post(drafts.slice(15, 30)),
+      chain.post(drafts.slice(30)),
+    ])
     const threaded = slices.flat()
     await chain.close()
     expect(threaded.map((s) => s.cid.toString())).toEqual(inline.map((s) => s.cid.toString()))

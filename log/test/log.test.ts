@@ -1,7 +1,8 @@
 import { stat, writeFile } from 'node:fs/promises'
+import { AbstractChainedBatch } from 'abstract-level'
 import { CID } from 'multiformats/cid'
-import { describe, expect, it } from 'vitest'
-import { encodeBlock, initLog, openLog } from '../src/index.ts'
+import { describe, expect, it, vi } from 'vitest'
+import { auditLog, encodeBlock, initLog, openLog, type StoredEvent } from '../src/index.ts'
 import { collect, tempDir, trustPayload } from './helpers.ts'
 
 describe('log', () => {
@@ -46,6 +47,46 @@ describe('log', () => {
     expect(chain.at(-1)?.cid.equals(batch.at(-1)!.cid)).toBe(true)
     const next = await reopened.append({ type: 'trust', payload: trustPayload(reopened.node) })
     expect(next.event.prev?.equals(batch.at(-1)!.cid)).toBe(true)
+    await reopened.close()
+  })
+
+  it('rejects every append chained onto a failed write, then chains on from the last written event', async () => {
+    const dir = await tempDir()
+    const log = await initLog({ dir })
+    // A batch large enough to start the signing worker, so the failure also meets slices signed in it.
+    const [before] = (
+      await log.appendBatch(Array.from({ length: 64 }, () => ({ type: 'trust' as const, payload: trustPayload(log.node) })))
+    ).slice(-1)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    const original = AbstractChainedBatch.prototype.write
+    let writes = 0
+    const write = vi.spyOn(AbstractChainedBatch.prototype, 'write').mockImplementation(function (
+      this: AbstractChainedBatch<never, never, never>,
+      options,
+    ) {
+      return ++writes === 3 ? Promise.reject(new Error('disk full')) : original.call(this, options)
+    })
+    const settled = await Promise.allSettled(
+      Array.from({ length: 400 }, (_, i) => log.append({ type: 'trust', payload: trustPayload(log.node, i / 400) })),
+    )
+    write.mockRestore()
+    const failed = settled.filter((r) => r.status === 'rejected')
+    expect(failed.length).toBeGreaterThan(0)
+    for (const r of failed) expect(r.reason).toMatchObject({ code: 'WRITE_FAILED' })
+    const written = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value as StoredEvent] : []))
+    let prev = before as StoredEvent
+    for (const stored of written.sort((a, b) => a.event.seq - b.event.seq)) {
+      expect(stored.event.seq).toBe(prev.event.seq + 1)
+      expect(stored.event.prev?.equals(prev.cid)).toBe(true)
+      prev = stored
+    }
+    const next = await log.append({ type: 'trust', payload: trustPayload(log.node) })
+    expect(next.event.prev?.equals(prev.cid)).toBe(true)
+    await log.close()
+
+    const reopened = await openLog({ dir })
+    expect(reopened.head()?.cid.equals(next.cid)).toBe(true)
+    expect(await auditLog(reopened)).toMatchObject({ ok: true, events: next.event.seq + 1 })
     await reopened.close()
   })
 
