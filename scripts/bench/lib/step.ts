@@ -3,6 +3,7 @@
  * measured. `profileDir` adds `--cpu-prof` to the child, so a slow step can be looked at in a profile.
  */
 import { execFileSync, spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { readdir, stat } from 'node:fs/promises'
 import { availableParallelism, loadavg } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -40,13 +41,21 @@ export interface StepResult {
 }
 
 const CHILD = fileURLToPath(new URL('./ingest-child.ts', import.meta.url))
+const VSDB_BIN = fileURLToPath(new URL('../../../api/bin/vsdb.ts', import.meta.url))
+
+/** The V8 flags the `vsdb` command runs with (its shebang line's), so that a vsdb step runs as the command does. */
+function vsdbFlags(): string[] {
+  const shebang = readFileSync(VSDB_BIN, 'utf8').split('\n', 1)[0] ?? ''
+  return shebang.split(/\s+/).filter((word) => word.startsWith('--'))
+}
 
 export async function runStep(input: StepInput, options: { profileDir?: string } = {}): Promise<StepResult> {
   const flags =
     options.profileDir === undefined
       ? []
       : ['--cpu-prof', '--cpu-prof-dir', options.profileDir, `--cpu-prof-name=${input.step}-${Date.now()}.cpuprofile`]
-  const child = spawn(process.execPath, [...flags, CHILD, JSON.stringify(input)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const vsdb = input.step.startsWith('vsdb') ? vsdbFlags() : []
+  const child = spawn(process.execPath, [...vsdb, ...flags, CHILD, JSON.stringify(input)], { stdio: ['ignore', 'pipe', 'inherit'] })
   let stdout = ''
   child.stdout.setEncoding('utf8')
   child.stdout.on('data', (chunk: string) => {
