@@ -52,6 +52,7 @@ describe('the tRPC fast path', () => {
       ],
       [`/trpc/entities,query?batch=1&input=${input({ 1: { vector: [1, 'x'], k: 2 } })}`, { token: f.tokens.read }],
       ['/trpc/entities', {}],
+      ['/trpc/export', { token: f.tokens.admin }],
       ['/trpc/tokens.list', { token: f.tokens.read }],
       [
         '/trpc/ingest',

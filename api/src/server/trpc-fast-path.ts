@@ -58,6 +58,14 @@ export function createTrpcFastPath<TRouter extends AnyRouter>(options: TrpcFastP
         signal: undefined,
         batchIndex: index,
       })
+      if (isDataStream(data)) {
+        // As tRPC answers it: an error of the request, not of the procedure (no path).
+        const error = new TRPCError({
+          code: 'UNSUPPORTED_MEDIA_TYPE',
+          message: 'Cannot use stream-like response in non-streaming request - use httpBatchStreamLink',
+        })
+        return { error: getErrorShape({ config, error, type, path: undefined, input: call.input, ctx }) }
+      }
       return { result: { data } }
     } catch (cause) {
       const error = getTRPCErrorFromUnknown(cause)
@@ -140,4 +148,11 @@ function parseInputs(raw: string | null, count: number, batch: boolean): unknown
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('a batch input must be an object')
   const byIndex = value as Record<string, unknown>
   return Array.from({ length: count }, (_, i) => byIndex[i])
+}
+
+/** What tRPC streams and so refuses to answer as plain JSON: an async iterable, or an object holding one or a promise. */
+function isDataStream(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false
+  const streamed = (v: unknown) => typeof v === 'object' && v !== null && (Symbol.asyncIterator in v || v instanceof Promise)
+  return Symbol.asyncIterator in value || Object.values(value).some(streamed)
 }
