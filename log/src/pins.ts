@@ -32,12 +32,24 @@ export function pinnedBlockKey(cid: CID): string {
   return `${PINNED_BLOCK_PREFIX}${fastBase36(cid.multihash.bytes)}`
 }
 
+/** `{ pinCount: 1, pinnedBy: [cid] }` as cborg encodes it, by CID length: the CID's bytes end the record. */
+const pinnedByTemplates = new Map<number, Uint8Array>()
+
+function pinnedByRecord(cid: CID): Uint8Array {
+  const bytes = cid.bytes
+  let template = pinnedByTemplates.get(bytes.length)
+  if (template === undefined) {
+    template = cborg.encode({ pinCount: 1, pinnedBy: [new Uint8Array(bytes.length)] })
+    pinnedByTemplates.set(bytes.length, template)
+  }
+  const record = template.slice()
+  record.set(bytes, record.length - bytes.length)
+  return record
+}
+
 export function pinRecords(cid: CID): PinRecord[] {
   return [
     { key: `${PIN_PREFIX}${fastBase36(cid.toV1().bytes)}`, value: DIRECT_PIN },
-    {
-      key: pinnedBlockKey(cid),
-      value: cborg.encode({ pinCount: 1, pinnedBy: [cid.bytes] }),
-    },
+    { key: pinnedBlockKey(cid), value: pinnedByRecord(cid) },
   ]
 }

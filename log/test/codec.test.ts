@@ -1,12 +1,13 @@
 import * as dagCbor from '@ipld/dag-cbor'
+import * as cborg from 'cborg'
 import { base36 } from 'multiformats/bases/base36'
 import { CID } from 'multiformats/cid'
 import { describe, expect, it } from 'vitest'
 import { assembleUnsigned, signDrafts } from '../src/assemble.ts'
 import { createChainSigner } from '../src/chain-signer.ts'
-import { cidFor, decodeEvent, encodeBlock, encodeUnsigned, signEvent, spliceSignature } from '../src/codec.ts'
+import { cidFor, decodeEvent, encodeBlock, encodeUnsigned, RAW, signEvent, spliceSignature } from '../src/codec.ts'
 import { generateSigner, verifySignature } from '../src/keys.ts'
-import { fastBase36 } from '../src/pins.ts'
+import { fastBase36, pinRecords } from '../src/pins.ts'
 
 describe('event encoding', () => {
   it('splicing the signature gives the same bytes as encoding the signed map', async () => {
@@ -127,8 +128,20 @@ describe('event encoding', () => {
       expect(fastBase36(cid.bytes)).toBe(cid.toString(base36))
       expect(fastBase36(cid.multihash.bytes)).toBe(base36.encode(cid.multihash.bytes))
     }
+    for (let length = 1; length < 70; length++) {
+      const bytes = Uint8Array.from({ length }, (_, i) => (i === 0 ? 1 + ((length * 37) % 255) : (i * 131 + length) % 256))
+      expect(fastBase36(bytes)).toBe(base36.encode(bytes))
+      expect(fastBase36(bytes.fill(255))).toBe(base36.encode(bytes))
+    }
     const zeros = Uint8Array.of(0, 0, 7, 255)
     expect(fastBase36(zeros)).toBe(base36.encode(zeros))
+  })
+
+  it('writes pin records exactly as cborg encodes them', () => {
+    for (const cid of [encodeBlock({ i: 1 }).cid, CID.createV1(RAW, encodeBlock({ i: 2 }).cid.multihash)]) {
+      const [, pinnedBy] = pinRecords(cid)
+      expect(Buffer.from(pinnedBy!.value).equals(cborg.encode({ pinCount: 1, pinnedBy: [cid.bytes] }))).toBe(true)
+    }
   })
 
   it('addresses blocks by sha2-256 CIDv1 dag-cbor', () => {
