@@ -36,6 +36,40 @@ function encodedString(value: string): Uint8Array {
   return bytes
 }
 
+const TWO_32 = 2 ** 32
+
+/** A safe integer as DAG-CBOR writes it (the shortest head of major type 0 or 1); anything else through dag-cbor. */
+function encodeInt(value: number): Uint8Array {
+  if (!Number.isSafeInteger(value)) return dagCbor.encode(value)
+  const major = value < 0 ? 0x20 : 0
+  const n = value < 0 ? -1 - value : value
+  if (n < 24) return Uint8Array.of(major | n)
+  if (n < 0x100) return Uint8Array.of(major | 24, n)
+  if (n < 0x10000) return Uint8Array.of(major | 25, n >> 8, n & 0xff)
+  const out = new Uint8Array(n < TWO_32 ? 5 : 9)
+  const view = new DataView(out.buffer)
+  out[0] = major | (n < TWO_32 ? 26 : 27)
+  if (n < TWO_32) view.setUint32(1, n)
+  else {
+    view.setUint32(1, Math.floor(n / TWO_32))
+    view.setUint32(5, n % TWO_32)
+  }
+  return out
+}
+
+const NULL = Uint8Array.of(0xf6)
+
+/** A CID as DAG-CBOR links it: tag 42 over its bytes behind a 0x00 (the identity multibase). */
+function encodeLink(cid: CID | null): Uint8Array {
+  if (cid === null) return NULL
+  const length = cid.bytes.length + 1
+  if (length < 24 || length > 0xff) return dagCbor.encode(cid)
+  const out = new Uint8Array(5 + cid.bytes.length)
+  out.set([0xd8, 42, 0x58, length, 0x00])
+  out.set(cid.bytes, 5)
+  return out
+}
+
 /**
  * The unsigned event's DAG-CBOR from its parts, in DAG-CBOR key order (v, ts, seq, node, prev, type,
  * payload): equal to encoding the whole map (a test checks it), without re-encoding the payload for every
@@ -46,13 +80,13 @@ export function assembleUnsigned(node: string, seq: number, prev: CID | null, dr
     MAP_OF_7,
     V_IS_1,
     KEY_TS,
-    dagCbor.encode(draft.ts),
+    encodeInt(draft.ts),
     KEY_SEQ,
-    dagCbor.encode(seq),
+    encodeInt(seq),
     KEY_NODE,
     encodedString(node),
     KEY_PREV,
-    dagCbor.encode(prev),
+    encodeLink(prev),
     KEY_TYPE,
     encodedString(draft.type),
     KEY_PAYLOAD,

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import { VsdbError } from './errors.ts'
@@ -11,7 +11,7 @@ export const RAW = 0x55
 export const SHA2_256 = 0x12
 
 export function sha256(bytes: Uint8Array): Uint8Array {
-  return createHash('sha256').update(bytes).digest()
+  return hash('sha256', bytes, 'buffer')
 }
 
 export function cidFor(bytes: Uint8Array, codec: number = DAG_CBOR): CID {

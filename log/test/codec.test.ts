@@ -47,6 +47,15 @@ describe('event encoding', () => {
         [1, -1],
         [70000, Date.now()],
         [2 ** 33, 2 ** 52],
+        [23, -24],
+        [24, -25],
+        [255, -256],
+        [256, -257],
+        [65535, -65536],
+        [65536, -65537],
+        [2 ** 32 - 1, -(2 ** 32)],
+        [2 ** 32, -(2 ** 32) - 1],
+        [Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER],
       ] as const) {
         const unsigned = { v: 1 as const, type, node: signer.node, seq, ts, prev: seq === 0 ? null : prev, payload }
         const assembled = assembleUnsigned(signer.node, seq, unsigned.prev, { type, ts, payload: dagCbor.encode(payload) })
