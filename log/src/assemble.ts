@@ -162,3 +162,39 @@ export function unpackSigned({ data, lengths }: PackedSigned): SignedDraft[] {
   }
   return out
 }
+
+/** Drafts in one buffer, the other way: the payloads end to end, with each draft's type, time and payload length. */
+export interface PackedDrafts {
+  types: string[]
+  ts: Float64Array<ArrayBuffer>
+  lengths: Uint32Array<ArrayBuffer>
+  payloads: Uint8Array<ArrayBuffer>
+}
+
+export function packDrafts(drafts: EventDraft[]): PackedDrafts {
+  let size = 0
+  for (const { payload } of drafts) size += payload.length
+  const packed: PackedDrafts = {
+    types: drafts.map((draft) => draft.type),
+    ts: Float64Array.from(drafts, (draft) => draft.ts),
+    lengths: Uint32Array.from(drafts, (draft) => draft.payload.length),
+    payloads: new Uint8Array(size),
+  }
+  let offset = 0
+  for (const { payload } of drafts) {
+    packed.payloads.set(payload, offset)
+    offset += payload.length
+  }
+  return packed
+}
+
+export function unpackDrafts({ types, ts, lengths, payloads }: PackedDrafts): EventDraft[] {
+  const out: EventDraft[] = new Array(types.length)
+  let offset = 0
+  for (let i = 0; i < out.length; i++) {
+    const end = offset + (lengths[i] as number)
+    out[i] = { type: types[i] as string, ts: ts[i] as number, payload: payloads.subarray(offset, end) }
+    offset = end
+  }
+  return out
+}

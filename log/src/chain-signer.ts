@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads'
 import type { CID } from 'multiformats/cid'
-import { type EventDraft, type PackedSigned, type SignedDraft, signDrafts, unpackSigned } from './assemble.ts'
+import { type EventDraft, type PackedSigned, packDrafts, type SignedDraft, signDrafts, unpackSigned } from './assemble.ts'
 import type { Signer } from './keys.ts'
 
 /** Where a chain stands: the drafts signed next follow this event (none: they start the chain). */
@@ -79,7 +79,8 @@ export function createChainSigner(signer: Signer): ChainSigner {
       const reset = tip === undefined ? {} : { head: tip === null ? null : { seq: tip.seq, cid: tip.cid.bytes } }
       return new Promise((resolve, reject) => {
         waiting.set(id, { resolve, reject })
-        target.postMessage({ id, drafts, ...reset })
+        const packed = packDrafts(drafts)
+        target.postMessage({ id, packed, ...reset }, [packed.payloads.buffer])
       })
     },
     warm() {
