@@ -120,7 +120,7 @@ function parseHeader(bytes: Uint8Array, file: string): { header: Header; start: 
     typeof h.digest !== 'string' ||
     !isStringArray(h.entities) ||
     !isStringArray(h.regimes) ||
-    !isStringArray(h.cids) ||
+    !Array.isArray(h.cids) ||
     !Array.isArray(h.dims) ||
     !h.dims.every((d) => Number.isInteger(d) && d > 0) ||
     !Array.isArray(h.sections)
@@ -131,10 +131,11 @@ function parseHeader(bytes: Uint8Array, file: string): { header: Header; start: 
 }
 
 /**
- * Decodes and cross-checks a metadata file: ids in range, each label in exactly one dimension. (That the CIDs are
- * unique is checked where they are indexed: SegmentTable.restore.)
+ * Decodes and cross-checks a metadata file: each label in exactly one dimension, with its position there (`local`).
+ * The per-label checks of ids and CIDs are made where the table is filled (SegmentTable.restore): each pass over
+ * the labels costs, on a restart's cold code.
  */
-export function decodeMeta(bytes: Uint8Array, file: string): MetaSnapshot {
+export function decodeMeta(bytes: Uint8Array, file: string): MetaSnapshot & { local: Uint32Array } {
   littleEndianOnly()
   const { header, start } = parseHeader(bytes, file)
   const sections = new Map<string, Uint32Array | Float64Array>()
@@ -178,12 +179,8 @@ export function decodeMeta(bytes: Uint8Array, file: string): MetaSnapshot {
     dimensions: [],
   }
   if (header.cids.length !== n) throw corrupt(file, 'CIDs are not one per segment')
-  for (let i = 0; i < n; i++) {
-    if ((snapshot.entity[i] as number) >= header.entities.length || (snapshot.regime[i] as number) >= header.regimes.length) {
-      throw corrupt(file, `label ${i} names an unknown entity or regime`)
-    }
-  }
   const seen = new Uint8Array(n)
+  const local = new Uint32Array(n)
   let placed = 0
   for (const dim of header.dims) {
     const labels = sections.get(`labels-${dim}`)
@@ -194,11 +191,12 @@ export function decodeMeta(bytes: Uint8Array, file: string): MetaSnapshot {
       if (label >= n || seen[label] === 1 || snapshot.dim[label] !== dim)
         throw corrupt(file, `label ${label} is misplaced in dimension ${dim}`)
       seen[label] = 1
+      local[label] = i
     }
     placed += labels.length
     snapshot.dimensions.push({ dim, labels, centroids })
   }
   // No label is in two dimensions (seen above), so n placed means every label is in one.
   if (placed !== n) throw corrupt(file, 'a label is in no dimension')
-  return snapshot
+  return { ...snapshot, local }
 }

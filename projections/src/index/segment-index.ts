@@ -248,14 +248,9 @@ class HnswSegmentIndex implements SegmentIndex {
    * Restores a checkpoint's content into this (empty) index. Its bytes were checked against their sha-256, so the
    * digest is not recomputed here: `digest()` hashes the restored labels when it is first asked for.
    */
-  restore(snapshot: MetaSnapshot, dims: DimensionIndex[], dir: string): void {
-    const local = new Uint32Array(snapshot.count)
-    for (const index of dims) {
-      this.#dims.set(index.dim, index)
-      const labels = index.labels.view()
-      for (let i = 0; i < labels.length; i++) local[labels[i] as number] = i
-    }
-    const bad = this.#table.restore({ ...snapshot, local })
+  restore(snapshot: MetaSnapshot & { local: Uint32Array }, dims: DimensionIndex[], dir: string): void {
+    for (const index of dims) this.#dims.set(index.dim, index)
+    const bad = this.#table.restore(snapshot)
     if (bad !== undefined) throw corruptCheckpoint(dir, bad)
   }
 

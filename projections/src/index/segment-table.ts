@@ -55,22 +55,27 @@ export class SegmentTable {
   }
 
   /**
-   * Fills this (empty) table with a checkpoint's columns, taking ownership of the typed arrays. Returns what is
-   * wrong when the columns do not hold together (entity ids not in first-seen order, an entity of two dimensions).
+   * Fills this (empty) table with a checkpoint's columns, taking ownership of the typed arrays, in one pass over
+   * the labels. Returns what is wrong when the columns do not hold together (an id out of range or, for entities,
+   * not in first-seen order; an entity of two dimensions; a CID missing or given twice).
    */
   restore(c: RestoredColumns): string | undefined {
     for (const name of c.entities) this.entities.intern(name)
     for (const name of c.regimes) this.regimes.intern(name)
     const n = c.count
+    const regimes = c.regimes.length
     for (let label = 0; label < n; label++) {
       const entity = c.entity[label] as number
+      const regime = c.regime[label] as number
       const dim = c.dim[label] as number
-      if (entity === this.entityDims.length) this.entityDims.push(dim)
+      const cid = c.cids[label]
+      if (entity === this.entityDims.length && entity < c.entities.length) this.entityDims.push(dim)
       else if (entity > this.entityDims.length || this.entityDims[entity] !== dim)
         return `entity ids out of order or of two dimensions at label ${label}`
+      if (regime >= regimes || typeof cid !== 'string') return `label ${label} names an unknown regime or no CID`
       this.entities.labels(entity).push(label)
-      this.regimes.labels(c.regime[label] as number).push(label)
-      this.#byCid.set(c.cids[label] as string, label)
+      this.regimes.labels(regime).push(label)
+      this.#byCid.set(cid, label)
     }
     if (this.#byCid.size !== n) return 'CIDs are not one per segment'
     this.entity = c.entity
@@ -80,7 +85,7 @@ export class SegmentTable {
     this.anomaly = c.anomaly
     this.dim = c.dim
     this.local = c.local
-    this.cids = c.cids.slice()
+    this.cids = c.cids.slice() as string[]
     this.count = n
     return undefined
   }
@@ -101,7 +106,7 @@ export interface RestoredColumns {
   count: number
   entities: readonly string[]
   regimes: readonly string[]
-  cids: readonly string[]
+  cids: readonly unknown[]
   entity: Uint32Array
   regime: Uint32Array
   from: Float64Array
