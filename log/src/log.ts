@@ -72,6 +72,12 @@ interface Job {
   events: StoredEvent[]
   /** Its events' writes, made as they are signed; they follow every job's extra writes in the group's batch. */
   ops: Op[]
+  /**
+   * A large job (an appendBatch of a slice or more) fills its own batch as its slices are signed, so its
+   * writes are made while the worker signs the rest, not after; it is written alone.
+   */
+  batch: ChainedBatch | null
+  put: Put
   settled: boolean
 }
 
@@ -86,6 +92,7 @@ interface Slice {
 
 /** Any of the log's sublevels; their key and value encodings differ, so batch writes name them loosely. */
 type Sublevel = object
+type ChainedBatch = ReturnType<ClassicLevel<string, Uint8Array>['batch']>
 interface Op {
   sublevel: Sublevel
   key: string | Uint8Array
@@ -324,11 +331,27 @@ class LevelLog implements Log {
   #pump(): void {
     const pendings = this.#queue.splice(0)
     if (pendings.length === 0) return
-    const jobs: Job[] = pendings.map((pending) => ({ pending, events: [], ops: [], settled: false }))
+    const jobs = pendings.map((pending) => this.#job(pending))
     const size = pendings.reduce((sum, pending) => sum + pending.inputs.length, 0)
     if (this.#slices.length === 0 && !this.#chain.wantsWorker(size, !this.#idle())) this.#signInline(jobs)
     else this.#post(jobs)
     this.#flush()
+  }
+
+  #job(pending: Pending): Job {
+    const ops: Op[] = []
+    if (pending.inputs.length < SLICE) {
+      const put: Put = (sublevel, key, value) => {
+        ops.push({ sublevel, key, value })
+      }
+      return { pending, events: [], ops, batch: null, put, settled: false }
+    }
+    const batch = this.#db.batch()
+    const put: Put = (sublevel, key, value) => {
+      batch.put(key as string, value as Uint8Array, { sublevel: sublevel as never })
+    }
+    putExtras(batch, pending.extraOps)
+    return { pending, events: [], ops, batch, put, settled: false }
   }
 
   #signInline(jobs: Job[]): void {
@@ -431,10 +454,7 @@ class LevelLog implements Log {
       sig,
     }
     const stored: StoredEvent = { cid, bytes, event }
-    const ops = job.ops
-    this.#eventOps(stored, input.blocks ?? [], (sublevel, key, value) => {
-      ops.push({ sublevel, key, value })
-    })
+    this.#eventOps(stored, input.blocks ?? [], job.put)
     job.events.push(stored)
     this.#tip = { node: this.node, seq, cid }
     if (job.events.length === job.pending.inputs.length) {
@@ -443,28 +463,21 @@ class LevelLog implements Log {
     }
   }
 
-  /** Writes every job ready (up to maxGroup events) in one batch, unless a write is under way. */
+  /** Writes the next jobs ready in one batch, unless a write is under way: a large job alone, else up to maxGroup events. */
   #flush(): void {
-    if (this.#writing || this.#ready.length === 0) return
-    let take = 0
-    let count = 0
-    for (const job of this.#ready) {
-      if (take > 0 && count + job.events.length > this.#maxGroup) break
+    const first = this.#ready[0]
+    if (this.#writing || first === undefined) return
+    let take = 1
+    let count = first.events.length
+    for (const job of first.batch === null ? this.#ready.slice(1) : []) {
+      if (job.batch !== null || count + job.events.length > this.#maxGroup) break
       take++
       count += job.events.length
     }
     const jobs = this.#ready.splice(0, take)
-    const batch = this.#db.batch()
-    // Extra writes first: a block this group both releases and links again (an ingest of the same batch) stays.
-    for (const job of jobs) {
-      for (const op of job.pending.extraOps ?? []) {
-        if (op.value === undefined) batch.del(op.key as string, { sublevel: op.sublevel as never })
-        else batch.put(op.key as string, op.value as Uint8Array, { sublevel: op.sublevel as never })
-      }
-    }
+    const batch = first.batch ?? this.#groupBatch(jobs)
     let head = this.#durableHead
     for (const job of jobs) {
-      for (const op of job.ops) batch.put(op.key as string, op.value as Uint8Array, { sublevel: op.sublevel as never })
       const last = job.events.at(-1)
       if (last !== undefined) head = { node: this.node, seq: last.event.seq, cid: last.cid }
     }
@@ -475,6 +488,16 @@ class LevelLog implements Log {
       () => this.#written(jobs, head),
       (err: unknown) => this.#writeFailed(jobs, batch, err),
     )
+  }
+
+  #groupBatch(jobs: Job[]): ChainedBatch {
+    const batch = this.#db.batch()
+    // Extra writes first: a block this group both releases and links again (an ingest of the same batch) stays.
+    for (const job of jobs) putExtras(batch, job.pending.extraOps)
+    for (const job of jobs) {
+      for (const op of job.ops) batch.put(op.key as string, op.value as Uint8Array, { sublevel: op.sublevel as never })
+    }
+    return batch
   }
 
   #written(jobs: Job[], head: Head | null): void {
@@ -507,6 +530,7 @@ class LevelLog implements Log {
     for (const job of jobs) {
       if (job.settled) continue
       job.settled = true
+      job.batch?.close().catch(() => {})
       job.pending.reject(err)
     }
   }
@@ -630,6 +654,13 @@ class LevelLog implements Log {
     if (this.#heliaNode !== null) await (await this.#heliaNode).stop()
     await this.#db.close()
     await rm(this.paths.owner, { force: true })
+  }
+}
+
+function putExtras(batch: ChainedBatch, extraOps: Op[] | undefined): void {
+  for (const op of extraOps ?? []) {
+    if (op.value === undefined) batch.del(op.key as string, { sublevel: op.sublevel as never })
+    else batch.put(op.key as string, op.value as Uint8Array, { sublevel: op.sublevel as never })
   }
 }
 
