@@ -669,7 +669,14 @@ function earlierWriteFailed(): VsdbError {
 }
 
 function prepare(input: AppendInput): Prepared {
-  return { input: { ...input, payload: validatePayload(input.type, input.payload) }, ts: input.ts ?? Date.now() }
+  const ts = input.ts ?? Date.now()
+  // The envelope's own rule (a safe integer of epoch ms), checked before anything is signed or written.
+  if (!Number.isSafeInteger(ts)) {
+    throw new VsdbError('INVALID_EVENT', `${input.type} event: ts: expected a whole number of epoch milliseconds, got ${ts}`, {
+      field: 'ts',
+    })
+  }
+  return { input: { ...input, payload: validatePayload(input.type, input.payload) }, ts }
 }
 
 function parseSeqKey(key: string): Head {

@@ -99,6 +99,12 @@ describe('log', () => {
     ])
     await expect(bad).rejects.toMatchObject({ code: 'INVALID_EVENT', details: { field: 'payload.score' } })
     await expect(log.append({ type: 'nope' as 'trust', payload: trustPayload(log.node) })).rejects.toThrow()
+    for (const ts of [1.5, Number.NaN, 2 ** 53]) {
+      await expect(log.append({ type: 'trust', payload: trustPayload(log.node), ts })).rejects.toMatchObject({
+        code: 'INVALID_EVENT',
+        details: { field: 'ts' },
+      })
+    }
     expect(await log.stats()).toEqual(before)
     expect(log.head()?.seq).toBe(0)
     await log.close()
