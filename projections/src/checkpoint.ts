@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto'
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Log } from '@vsdb/log'
-import { stateDigest } from './digest.ts'
 import { writeSynced } from './index/checkpoint-files.ts'
 import type { ViewsState } from './views.ts'
 import { decodeViewsState, encodeViewsState } from './views-codec.ts'
@@ -16,7 +15,6 @@ export interface CheckpointManifest {
   /** The log position covered: for each node its last seq folded, and the CID there (to detect a stale log). */
   position: Record<string, { seq: number; cid: string }>
   events: number
-  digest: string
   files: Record<string, string>
   createdAt: string
   /** sha-256 of the manifest's own JSON without this field: a flipped digit of a seq or a hash is caught. */
@@ -65,7 +63,6 @@ export async function writeCheckpoint(
     format: FORMAT,
     position,
     events: state.events,
-    digest: stateDigest(state),
     files: hashes,
     createdAt: new Date().toISOString(),
   }
