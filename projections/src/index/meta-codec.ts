@@ -1,5 +1,6 @@
 import { endianness } from 'node:os'
 import { VsdbError } from '@vsdb/log'
+import type { SegmentColumns } from './segment-table.ts'
 
 /**
  * The metadata file of a checkpoint: everything beside the HNSW graphs, in one compact binary file.
@@ -11,19 +12,12 @@ import { VsdbError } from '@vsdb/log'
  * columns as raw little-endian typed arrays: entity, regime (u32 ids), from, to, anomaly (f64), dim (u32), then
  * for each dimension its labels (u32, local order) and its centroids (f64, local × dim).
  */
-export interface MetaSnapshot {
-  count: number
+export interface MetaSnapshot extends SegmentColumns {
   /** The digest of the content (digest.ts) when it was saved: the manifest's must be the same. */
   digest: string
   entities: string[]
   regimes: string[]
   cids: string[]
-  entity: Uint32Array
-  regime: Uint32Array
-  from: Float64Array
-  to: Float64Array
-  anomaly: Float64Array
-  dim: Uint32Array
   dimensions: { dim: number; labels: Uint32Array; centroids: Float64Array }[]
 }
 

@@ -101,18 +101,22 @@ export class SegmentTable {
   }
 }
 
-/** A checkpoint's columns, each of `count` entries. */
-export interface RestoredColumns {
+/** The per-segment columns a checkpoint keeps, each of `count` entries (ids into its entity and regime lists). */
+export interface SegmentColumns {
   count: number
-  entities: readonly string[]
-  regimes: readonly string[]
-  cids: readonly unknown[]
   entity: Uint32Array
   regime: Uint32Array
   from: Float64Array
   to: Float64Array
   anomaly: Float64Array
   dim: Uint32Array
+}
+
+/** A checkpoint's columns, with each segment's place in its dimension's index. */
+export interface RestoredColumns extends SegmentColumns {
+  entities: readonly string[]
+  regimes: readonly string[]
+  cids: readonly unknown[]
   local: Uint32Array
 }
 
