@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads'
 import type { CID } from 'multiformats/cid'
 import { type EventDraft, type PackedSigned, packDrafts, type SignedDraft, signDrafts, unpackSigned } from './assemble.ts'
+import { VsdbError } from './errors.ts'
 import type { Signer } from './keys.ts'
 
 /** Where a chain stands: the drafts signed next follow this event (none: they start the chain). */
@@ -54,13 +55,21 @@ export function createChainSigner(signer: Signer): ChainSigner {
       waiting.delete(msg.id)
       job?.resolve(unpackSigned(msg.packed))
     })
-    w.on('error', (err) => {
-      for (const job of waiting.values()) job.reject(err)
-      waiting.clear()
+    // A worker that fails or exits takes its jobs with it: they are rejected, never left waiting.
+    w.on('error', (err) => stopped(w, new VsdbError('WRITE_FAILED', `the signing worker failed: ${err.message}`, {}, { cause: err })))
+    w.on('messageerror', (err) => stopped(w, new VsdbError('WRITE_FAILED', `the signing worker sent a bad message: ${err.message}`)))
+    w.on('exit', (code) => stopped(w, new VsdbError('WRITE_FAILED', `the signing worker exited (code ${code})`)))
+    return w
+  }
+
+  function stopped(w: Worker, err: VsdbError): void {
+    if (worker === w) {
       worker = null
       ready = false
-    })
-    return w
+    }
+    for (const job of waiting.values()) job.reject(err)
+    waiting.clear()
+    for (const resolve of onReady.splice(0)) resolve()
   }
 
   return {
@@ -89,9 +98,9 @@ export function createChainSigner(signer: Signer): ChainSigner {
       return new Promise((resolve) => onReady.push(resolve))
     },
     async close() {
-      await worker?.terminate()
-      worker = null
-      ready = false
+      const w = worker
+      await w?.terminate()
+      if (w !== null) stopped(w, new VsdbError('CLOSED', 'the log is closed'))
     },
   }
 }

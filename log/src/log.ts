@@ -676,7 +676,20 @@ function prepare(input: AppendInput): Prepared {
       field: 'ts',
     })
   }
+  for (const [i, block] of (input.blocks ?? []).entries()) checkBlock(input.type, block, i)
   return { input: { ...input, payload: validatePayload(input.type, input.payload) }, ts }
+}
+
+/** A linked block must be bytes under the sha-256 CID of those bytes: it is written as it is, and pinned. */
+function checkBlock(type: EventType, block: Block, i: number): void {
+  const field = `blocks.${i}`
+  const cid = CIDClass.asCID(block?.cid)
+  if (cid === null || !(block.bytes instanceof Uint8Array)) {
+    throw new VsdbError('INVALID_EVENT', `${type} event: ${field}: expected {cid: CID, bytes: Uint8Array}`, { field })
+  }
+  if (!bytesMatchCid(cid, block.bytes)) {
+    throw new VsdbError('INVALID_EVENT', `${type} event: ${field}: the bytes do not hash to ${cid}`, { field, cid: cid.toString() })
+  }
 }
 
 function parseSeqKey(key: string): Head {

@@ -90,6 +90,31 @@ describe('log', () => {
     await reopened.close()
   })
 
+  it('refuses a linked block that is not bytes under their own CID, writes nothing, and chains on cleanly', async () => {
+    const dir = await tempDir()
+    const log = await initLog({ dir })
+    const good = encodeBlock({ rows: [1, 2, 3] })
+    const other = encodeBlock({ rows: [4] })
+    const ingest = (blocks: unknown[]) => ({ type: 'trust' as const, payload: trustPayload(log.node), blocks: blocks as never })
+    const before = await log.stats()
+    const cases: [unknown[], number][] = [
+      [[good, { cid: undefined, bytes: good.bytes }], 1],
+      [[{ cid: good.cid, bytes: 'not bytes' }], 0],
+      [[good, { cid: other.cid, bytes: good.bytes }], 1],
+    ]
+    for (const [blocks, bad] of cases) {
+      const refused = log.appendBatch([{ type: 'trust', payload: trustPayload(log.node) }, ingest(blocks)])
+      await expect(refused).rejects.toMatchObject({ code: 'INVALID_EVENT', details: { field: `blocks.${bad}` } })
+    }
+    expect(await log.stats()).toEqual(before)
+    const next = await log.append(ingest([good]))
+    expect(next.event.seq).toBe(1)
+    await log.close()
+    const reopened = await openLog({ dir })
+    expect(await auditLog(reopened)).toMatchObject({ ok: true, events: 2 })
+    await reopened.close()
+  })
+
   it('refuses a bad payload naming the field, and writes nothing of its batch', async () => {
     const log = await initLog({ dir: await tempDir() })
     const before = await log.stats()
