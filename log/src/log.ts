@@ -175,6 +175,7 @@ class LevelLog implements Log {
   #ready: Job[] = []
   #writing = false
   #closed = false
+  #closing: Promise<void> | null = null
 
   constructor(paths: DataDirPaths, config: NodeConfig, signer: Signer, db: ClassicLevel<string, Uint8Array>, options: OpenLogOptions) {
     this.dir = paths.dir
@@ -646,10 +647,15 @@ class LevelLog implements Log {
     return found.map((value) => value !== undefined)
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return
-    while (this.#busy()) await new Promise((r) => setTimeout(r, 1))
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown()
+    return this.#closing
+  }
+
+  /** New appends are refused from the first moment; those already taken are written (or fail) before the store closes. */
+  async #shutdown(): Promise<void> {
     this.#closed = true
+    while (this.#busy()) await new Promise((r) => setTimeout(r, 1))
     await this.#chain.close()
     if (this.#heliaNode !== null) await (await this.#heliaNode).stop()
     await this.#db.close()
