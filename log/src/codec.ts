@@ -53,6 +53,9 @@ export function signEvent<T extends EventType>(
 }
 
 export function validatePayload<T extends EventType>(type: T, payload: unknown): PayloadOf<T> {
+  if (typeof type !== 'string' || !Object.hasOwn(payloadSchemas, type)) {
+    throw new VsdbError('INVALID_EVENT', `unknown event type ${JSON.stringify(type)}`, { field: 'type' })
+  }
   const parsed = payloadSchemas[type].safeParse(payload)
   if (!parsed.success) {
     const { field, message } = describeZodError(parsed.error, 'payload')

@@ -123,7 +123,12 @@ describe('log', () => {
       { type: 'trust', payload: { ...trustPayload(log.node), score: 2 } },
     ])
     await expect(bad).rejects.toMatchObject({ code: 'INVALID_EVENT', details: { field: 'payload.score' } })
-    await expect(log.append({ type: 'nope' as 'trust', payload: trustPayload(log.node) })).rejects.toThrow()
+    for (const type of ['nope', 'constructor', '__proto__']) {
+      await expect(log.append({ type: type as 'trust', payload: trustPayload(log.node) })).rejects.toMatchObject({
+        code: 'INVALID_EVENT',
+        details: { field: 'type' },
+      })
+    }
     for (const ts of [1.5, Number.NaN, 2 ** 53]) {
       await expect(log.append({ type: 'trust', payload: trustPayload(log.node), ts })).rejects.toMatchObject({
         code: 'INVALID_EVENT',
