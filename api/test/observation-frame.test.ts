@@ -115,7 +115,7 @@ describe('ingest as one binary frame', () => {
     expect(f.node.views.entity('frame-bad')).toBeUndefined()
   })
 
-  it('leaves as JSON what a frame cannot carry: meta, string timestamps, mixed dimensions of one entity', () => {
+  it('leaves as JSON what a frame cannot carry: meta, string timestamps, mixed dimensions of one entity, entity ids JSON refuses', () => {
     expect(encodeObservationFrame([{ entity: 'a', ts: 1, vector: [1], meta: { k: 'v' } }])).toBeNull()
     expect(encodeObservationFrame([{ entity: 'a', ts: '2024-01-01T00:00:00Z', vector: [1] }])).toBeNull()
     expect(
@@ -125,5 +125,8 @@ describe('ingest as one binary frame', () => {
       ]),
     ).toBeNull()
     expect(encodeObservationFrame([{ entity: 'a', ts: 1, vector: ['1'] }])).toBeNull()
+    expect(encodeObservationFrame([{ entity: '', ts: 1, vector: [1] }], 'e')).toBeNull()
+    expect(encodeObservationFrame([{ ts: 1, vector: [1] }], '')).toBeNull()
+    expect(encodeObservationFrame([{ entity: 'x'.repeat(257), ts: 1, vector: [1] }])).toBeNull()
   })
 })

@@ -71,8 +71,11 @@ export function createClientOver(
     ],
   })
   const close = async (): Promise<void> => {
-    await Promise.all([ws.close(), calls.close()])
-    http.close?.()
+    try {
+      await Promise.all([ws.close(), calls.close()])
+    } finally {
+      http.close?.()
+    }
   }
   return new Proxy(trpc, {
     get: (target, prop, receiver) => (prop === 'close' ? close : Reflect.get(target, prop, receiver)),

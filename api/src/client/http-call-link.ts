@@ -38,8 +38,11 @@ export function httpCallLink<TRouter extends AnyRouter>(options: {
     try {
       const response = await transport(request)
       body = JSON.parse(response.text)
-      if (batch && (!Array.isArray(body) || body.length !== items.length)) {
-        throw new Error(`the server answered ${response.status} without a batch`)
+      const answered = (x: unknown) => typeof x === 'object' && x !== null && ('result' in x || 'error' in x)
+      if (batch ? !Array.isArray(body) || body.length !== items.length || !body.every(answered) : !answered(body)) {
+        throw new Error(
+          `the server answered ${response.status} without a tRPC ${batch ? 'batch' : 'answer'}: ${response.text.slice(0, 200)}`,
+        )
       }
     } catch (err) {
       for (const item of items) item.reject(TRPCClientError.from(err as Error))
@@ -53,13 +56,14 @@ export function httpCallLink<TRouter extends AnyRouter>(options: {
     for (const [i, item] of items.entries()) if (item.input !== undefined) inputs[i] = item.input
     const paths = items.map((i) => encodeURIComponent(i.path)).join(',')
     const signals = items.map((i) => i.signal).filter((s): s is AbortSignal => s != null)
+    // One caller giving up must not cancel the others' answers: the request stops only when all have.
     return exchange(
       items,
       {
         method: 'GET',
         url: `${url}/${paths}?batch=1&input=${encodeURIComponent(JSON.stringify(inputs))}`,
         headers,
-        signal: signals.length === items.length ? AbortSignal.any(signals) : undefined,
+        signal: signals.length === items.length ? allAborted(signals) : undefined,
       },
       true,
     )
@@ -101,13 +105,18 @@ export function httpCallLink<TRouter extends AnyRouter>(options: {
             observer.error(err as TRPCClientError<TRouter>)
           },
         }
+        // A caller that gives up gets its rejection at once, whatever becomes of the request it shares.
+        const signal = op.signal ?? undefined
+        const onAbort = () => pending.reject(new Error('The operation was aborted'))
+        if (signal?.aborted) {
+          onAbort()
+          return () => {}
+        }
+        signal?.addEventListener('abort', onAbort, { once: true })
         if (op.type === 'mutation') {
-          const body = op.input === undefined || op.input instanceof Uint8Array ? op.input : JSON.stringify(op.input)
-          void exchange(
-            [pending],
-            { method: 'POST', url: `${url}/${encodeURIComponent(op.path)}`, headers, body, signal: op.signal ?? undefined },
-            false,
-          )
+          // A mutation without input still says it is JSON (as tRPC's httpLink does), with an empty body.
+          const body = op.input === undefined ? '' : op.input instanceof Uint8Array ? op.input : JSON.stringify(op.input)
+          void exchange([pending], { method: 'POST', url: `${url}/${encodeURIComponent(op.path)}`, headers, body, signal }, false)
         } else {
           queue.push(pending)
           if (!scheduled) {
@@ -117,6 +126,21 @@ export function httpCallLink<TRouter extends AnyRouter>(options: {
         }
         return () => {
           done = true
+          signal?.removeEventListener('abort', onAbort)
         }
       })
+}
+
+/** A signal that aborts once every one of `signals` has (tRPC's httpBatchLink does the same). */
+function allAborted(signals: AbortSignal[]): AbortSignal {
+  const controller = new AbortController()
+  let left = signals.length
+  const one = () => {
+    if (--left === 0) controller.abort()
+  }
+  for (const signal of signals) {
+    if (signal.aborted) one()
+    else signal.addEventListener('abort', one, { once: true })
+  }
+  return controller.signal
 }

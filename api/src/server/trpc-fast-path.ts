@@ -25,7 +25,9 @@ const ERROR_SENT = Symbol('error sent')
 
 interface Call {
   path: string
+  /** The input when known up front (a query's), for error shapes. */
   input: unknown
+  getRawInput: () => Promise<unknown>
 }
 
 /**
@@ -33,10 +35,11 @@ interface Call {
  * node:http, the way tRPC's own WebSocket adapter serves it over a socket: `callProcedure`, then `getErrorShape`.
  * tRPC's node adapter turns every request into a WHATWG Request and its answer back from a Response, which costs
  * ~0.3 ms a call here (the same procedure: 0.11 ms behind a plain node:http route, 0.45 ms through the adapter).
- * Binary input (application/octet-stream, for tRPC's octetInputParser) is read whole first, within the size limit.
- * Returns false, having read nothing, for whatever it does not take (streamed answers, subscriptions, form inputs,
- * a body of unknown or too large a size, a procedure of another type, query input that is not JSON): tRPC's
- * handler answers those, with its own errors.
+ * A mutation's body (JSON, or application/octet-stream for tRPC's octetInputParser) is read whole, within the size
+ * limit, when the procedure asks for its input. Returns false, having read nothing, for whatever it does not take
+ * (streamed answers, subscriptions, batched mutations, form inputs, a body of unknown or too large a size, a
+ * procedure of another type, query input that is not JSON, a path that does not decode): tRPC's handler answers
+ * those, with its own errors.
  */
 export function createTrpcFastPath<TRouter extends AnyRouter>(options: TrpcFastPathOptions<TRouter>) {
   const { router, basePath, maxBodySize } = options
@@ -54,7 +57,7 @@ export function createTrpcFastPath<TRouter extends AnyRouter>(options: TrpcFastP
         path: call.path,
         type,
         ctx,
-        getRawInput: async () => call.input,
+        getRawInput: call.getRawInput,
         signal: undefined,
         batchIndex: index,
       })
@@ -77,7 +80,8 @@ export function createTrpcFastPath<TRouter extends AnyRouter>(options: TrpcFastP
     const status = getHTTPStatusCode(batch ? responses : (responses[0] as TRPCResponse))
     const body = transformTRPCResponse(config, batch ? responses : (responses[0] as TRPCResponse))
     const text = JSON.stringify(body)
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
+    // The same URL may be answered as a stream when asked so: caches must tell the two apart.
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), vary: 'trpc-accept, accept' })
     res.end(text)
   }
 
@@ -97,46 +101,68 @@ export function createTrpcFastPath<TRouter extends AnyRouter>(options: TrpcFastP
     }
   }
 
+  const answerQueries = async (req: IncomingMessage, res: ServerResponse, url: URL, paths: string[], batch: boolean) => {
+    let inputs: unknown[]
+    try {
+      inputs = parseInputs(url.searchParams.get('input'), paths.length, batch)
+    } catch {
+      return false
+    }
+    const ctx = await contextOrError(req, res, paths, batch)
+    if (ctx === ERROR_SENT) return true
+    const calls = paths.map((path, i) => ({ path, input: inputs[i], getRawInput: async () => inputs[i] }))
+    send(res, await Promise.all(calls.map((call, i) => run('query', call, i, ctx))), batch)
+    return true
+  }
+
+  /**
+   * One mutation, its body read only when the procedure asks for its input, after the scope check (as tRPC's
+   * adapter does): a caller without the right token never gets a body buffered or parsed.
+   */
+  const answerMutation = async (req: IncomingMessage, res: ServerResponse, url: URL, paths: string[], batch: boolean) => {
+    const length = Number(req.headers['content-length'])
+    const mediaType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase()
+    const binary = mediaType === 'application/octet-stream'
+    if (batch || !Number.isFinite(length) || length > maxBodySize || url.searchParams.has('input')) return false
+    if (!binary && mediaType !== 'application/json') return false
+    const ctx = await contextOrError(req, res, paths, false)
+    if (ctx === ERROR_SENT) {
+      req.resume()
+      return true
+    }
+    let body: Promise<unknown> | null = null
+    const getRawInput = () => {
+      body ??= readBody(req, maxBodySize).then((bytes) => (binary ? new Blob([bytes]).stream() : parseJsonBody(bytes)))
+      return body
+    }
+    const response = await run('mutation', { path: paths[0] as string, input: undefined, getRawInput }, 0, ctx)
+    if (body === null) req.resume()
+    send(res, [response], false)
+    return true
+  }
+
   return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
     const type = req.method === 'GET' ? 'query' : req.method === 'POST' ? 'mutation' : undefined
-    if (type === undefined || req.headers['trpc-accept'] !== undefined) return false
-    const paths = url.pathname.slice(basePath.length).split(',').map(decodeURIComponent)
+    if (type === undefined || req.headers['trpc-accept'] !== undefined || /application\/jsonl/i.test(req.headers.accept ?? '')) return false
+    let paths: string[]
+    try {
+      paths = url.pathname.slice(basePath.length).split(',').map(decodeURIComponent)
+    } catch {
+      return false
+    }
     const batch = url.searchParams.get('batch') === '1'
     if (paths.length > 1 && !batch) return false
     for (const path of paths) if ((await typeOf(path)) !== type) return false
+    return type === 'query' ? await answerQueries(req, res, url, paths, batch) : await answerMutation(req, res, url, paths, batch)
+  }
+}
 
-    let raw: string | null
-    if (type === 'query') {
-      raw = url.searchParams.get('input')
-    } else {
-      const length = Number(req.headers['content-length'])
-      const contentType = req.headers['content-type'] ?? 'application/json'
-      if (!Number.isFinite(length) || length > maxBodySize || url.searchParams.has('input') || paths.length > 1) return false
-      if (/^application\/octet-stream\b/i.test(contentType)) {
-        // What tRPC's octetInputParser takes: the body as a stream (here of the one chunk already read).
-        const body = await readBody(req, maxBodySize)
-        const ctx = await contextOrError(req, res, paths, batch)
-        if (ctx !== ERROR_SENT) send(res, [await run(type, { path: paths[0] as string, input: new Blob([body]).stream() }, 0, ctx)], batch)
-        return true
-      }
-      if (!/^application\/json\b/i.test(contentType)) return false
-      raw = length === 0 ? null : (await readBody(req, maxBodySize)).toString('utf8')
-    }
-    let inputs: unknown[]
-    try {
-      inputs = parseInputs(raw, paths.length, batch)
-    } catch (cause) {
-      if (type === 'query') return false
-      const error = new TRPCError({ code: 'PARSE_ERROR', message: 'the body is not valid JSON', cause })
-      send(res, [{ error: getErrorShape({ config, error, type, path: paths[0], input: undefined, ctx: undefined }) }], false)
-      return true
-    }
-
-    const ctx = await contextOrError(req, res, paths, batch)
-    if (ctx === ERROR_SENT) return true
-    const calls = paths.map((path, i) => ({ path, input: inputs[i] }))
-    send(res, await Promise.all(calls.map((call, i) => run(type, call, i, ctx))), batch)
-    return true
+function parseJsonBody(bytes: Buffer): unknown {
+  if (bytes.length === 0) return undefined
+  try {
+    return JSON.parse(bytes.toString('utf8'))
+  } catch (cause) {
+    throw new TRPCError({ code: 'BAD_REQUEST', message: 'the body is not valid JSON', cause })
   }
 }
 

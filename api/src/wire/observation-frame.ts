@@ -13,8 +13,9 @@
 export const FRAME_MAGIC = 'VSDBOBS1'
 export const FRAME_MAX_ROWS = 100_000
 export const FRAME_MAX_DIM = 4_096
-/** The content type of a frame on its way to the `ingest` procedure. */
-export const FRAME_CONTENT_TYPE = 'application/octet-stream'
+/** Entity ids as the API takes them (the JSON path's rule): rows breaking it go as JSON, which names the field. */
+const MAX_ENTITY = 256
+const plainEntity = (e: unknown): boolean => e === undefined || (typeof e === 'string' && e.length >= 1 && e.length <= MAX_ENTITY)
 
 export interface FrameRow {
   entity?: string
@@ -29,7 +30,7 @@ export interface FrameHeader {
   entity?: string
 }
 
-const pad8 = (n: number): number => (n + 7) & ~7
+const pad8 = (n: number): number => Math.ceil(n / 8) * 8
 
 /** Where the row indexes, timestamps and values start, after a header of `headerLength` bytes. */
 export function frameLayout(headerLength: number, count: number): { indexAt: number; tsAt: number; valuesAt: number } {
@@ -44,7 +45,7 @@ export function frameLayout(headerLength: number, count: number): { indexAt: num
  * those go as JSON, where the node checks them and names what is wrong.
  */
 export function encodeObservationFrame(rows: readonly unknown[], entity?: string): Uint8Array | null {
-  if (rows.length === 0 || rows.length > FRAME_MAX_ROWS) return null
+  if (rows.length === 0 || rows.length > FRAME_MAX_ROWS || !plainEntity(entity)) return null
   const entities: string[] = []
   const dims: number[] = []
   const indexOf = new Map<string | undefined, number>()
@@ -58,7 +59,7 @@ export function encodeObservationFrame(rows: readonly unknown[], entity?: string
     const vector = row.vector
     if (!Array.isArray(vector) || vector.length === 0 || vector.length > FRAME_MAX_DIM) return null
     for (const x of vector) if (typeof x !== 'number') return null
-    if (row.entity !== undefined && typeof row.entity !== 'string') return null
+    if (!plainEntity(row.entity)) return null
     let e = indexOf.get(row.entity)
     if (e === undefined) {
       e = entities.length
