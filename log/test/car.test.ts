@@ -1,17 +1,8 @@
-import { CarWriter } from '@ipld/car'
 import type { CID } from 'multiformats/cid'
 import { describe, expect, it } from 'vitest'
 import { type Block, signEvent, type UnsignedEvent } from '../src/codec.ts'
 import { auditLog, encodeBlock, exportCar, generateSigner, importCar, initLog, type Log, type Signer } from '../src/index.ts'
-import { collect, fromBytes, tempDir, trustPayload } from './helpers.ts'
-
-async function carBytes(roots: CID[], blocks: Block[]): Promise<Uint8Array> {
-  const { writer, out } = CarWriter.create(roots)
-  const done = collect(out)
-  for (const block of blocks) await writer.put(block)
-  await writer.close()
-  return Buffer.concat(await done)
-}
+import { carBytes, collect, fromBytes, tempDir, trustPayload } from './helpers.ts'
 
 async function exportBytes(log: Log): Promise<Uint8Array> {
   const car = await exportCar(log)

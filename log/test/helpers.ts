@@ -1,7 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { CarWriter } from '@ipld/car'
+import type { CID } from 'multiformats/cid'
 import { afterEach } from 'vitest'
+import type { Block } from '../src/codec.ts'
 
 const dirs: string[] = []
 
@@ -28,4 +31,13 @@ export async function collect<T>(source: AsyncIterable<T> | Iterable<T>): Promis
 
 export async function* fromBytes(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   yield bytes
+}
+
+/** A CARv1 of `blocks` under `roots`, written as they come: for CARs the log would never export itself. */
+export async function carBytes(roots: CID[], blocks: Block[]): Promise<Uint8Array> {
+  const { writer, out } = CarWriter.create(roots)
+  const done = collect(out)
+  for (const block of blocks) await writer.put(block)
+  await writer.close()
+  return Buffer.concat(await done)
 }

@@ -1,4 +1,3 @@
-import { CarWriter } from '@ipld/car'
 import { CID } from 'multiformats/cid'
 import { describe, expect, it } from 'vitest'
 import { type Block, RAW, signEvent, type UnsignedEvent } from '../src/codec.ts'
@@ -17,20 +16,12 @@ import {
   type Signer,
   type StoredEvent,
 } from '../src/index.ts'
-import { collect, fromBytes, tempDir, trustPayload } from './helpers.ts'
+import { carBytes, collect, fromBytes, tempDir, trustPayload } from './helpers.ts'
 
 async function exportBytes(log: Log): Promise<{ bytes: Uint8Array; counts: { blocks: number; events: number; released: number } }> {
   const car = await exportCar(log)
   const chunks = await collect(car.out)
   return { bytes: Buffer.concat(chunks), counts: await car.done }
-}
-
-async function carBytes(roots: CID[], blocks: Block[]): Promise<Uint8Array> {
-  const { writer, out } = CarWriter.create(roots)
-  const done = collect(out)
-  for (const block of blocks) await writer.put(block)
-  await writer.close()
-  return Buffer.concat(await done)
 }
 
 /** Every block of a CAR, by CID text. */
