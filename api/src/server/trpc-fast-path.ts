@@ -7,6 +7,9 @@ import {
   getErrorShape,
   getProcedureAtPath,
   getTRPCErrorFromUnknown,
+  isAsyncIterable,
+  isObject,
+  isPromise,
   type ProcedureType,
   TRPCError,
   transformTRPCResponse,
@@ -176,9 +179,8 @@ function parseInputs(raw: string | null, count: number, batch: boolean): unknown
   return Array.from({ length: count }, (_, i) => byIndex[i])
 }
 
-/** What tRPC streams and so refuses to answer as plain JSON: an async iterable, or an object holding one or a promise. */
+/** What tRPC streams and so refuses to answer as plain JSON (its own rule, from its own predicates). */
 function isDataStream(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null) return false
-  const streamed = (v: unknown) => typeof v === 'object' && v !== null && (Symbol.asyncIterator in v || v instanceof Promise)
-  return Symbol.asyncIterator in value || Object.values(value).some(streamed)
+  if (!isObject(value)) return false
+  return isAsyncIterable(value) || Object.values(value).some((v) => isPromise(v) || isAsyncIterable(v))
 }
