@@ -12,7 +12,7 @@ import { isVsdbError, VsdbError } from './errors.ts'
 import { generateSigner, readKeyFile, type Signer, writeKeyFile } from './keys.ts'
 import { type BlockSublevel, blockKey, corruptBlock, LevelBlockstore } from './level-blockstore.ts'
 import { pinnedBlockKey, pinRecords } from './pins.ts'
-import type { EventType, PayloadOf, RetentionPolicy } from './schema.ts'
+import { type EventType, envelopeSchema, type PayloadOf, type RetentionPolicy } from './schema.ts'
 
 export interface StoredEvent<T extends EventType = EventType> {
   cid: CID
@@ -683,7 +683,7 @@ function earlierWriteFailed(): VsdbError {
 function prepare(input: AppendInput): Prepared {
   const ts = input.ts ?? Date.now()
   // The envelope's own rule (a safe integer of epoch ms), checked before anything is signed or written.
-  if (!Number.isSafeInteger(ts)) {
+  if (!envelopeSchema.shape.ts.safeParse(ts).success) {
     throw new VsdbError('INVALID_EVENT', `${input.type} event: ts: expected a whole number of epoch milliseconds, got ${ts}`, {
       field: 'ts',
     })
