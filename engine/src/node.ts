@@ -660,8 +660,8 @@ type CheckpointRead = LoadedCheckpoint<SegmentIndex> | Rejected
 /** A checkpoint's views and vector index, read and checked against their hashes: all but their position in the log. */
 function readProjections(root: string): Promise<CheckpointRead> {
   return readCheckpoint(root, (dir, hashes) => loadSegmentIndex(join(dir, 'index'), { manifestSha256: hashes['index/'] })).then((read) => {
-    if ('rejected' in read || read.dirs.size === read.state.segments.length) return read
-    return { rejected: `checkpoint index unusable: it holds ${read.dirs.size} segments, the views ${read.state.segments.length}` }
+    if ('rejected' in read || read.dirs.size === read.state.segments.count) return read
+    return { rejected: `checkpoint index unusable: it holds ${read.dirs.size} segments, the views ${read.state.segments.count}` }
   })
 }
 

@@ -3,7 +3,7 @@ import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Log } from '@vsdb/log'
 import { writeSynced } from './index/checkpoint-files.ts'
-import type { ViewsState } from './views.ts'
+import type { RestoredState, ViewsState } from './views.ts'
 import { decodeViewsState, encodeViewsState } from './views-codec.ts'
 
 const FORMAT = 3
@@ -82,7 +82,7 @@ export interface LoadedCheckpoint<T = undefined> {
   /** The checkpoint's directory, for parts that read their own files (the vector index). */
   dir: string
   manifest: CheckpointManifest
-  state: ViewsState
+  state: RestoredState
   files: CheckpointFiles
   /** What `readDirs` read. */
   dirs: T
@@ -139,7 +139,7 @@ export async function readCheckpoint<T>(
 }
 
 /** The checkpoint's own files (all but directories, which vouch for themselves) and the views state in them. */
-async function readViews(dir: string, manifest: CheckpointManifest): Promise<{ state: ViewsState; files: CheckpointFiles } | Rejected> {
+async function readViews(dir: string, manifest: CheckpointManifest): Promise<{ state: RestoredState; files: CheckpointFiles } | Rejected> {
   try {
     const names = Object.keys(manifest.files).filter((file) => !file.endsWith('/'))
     const read = await Promise.all(names.map((file) => readFile(join(dir, file))))

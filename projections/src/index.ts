@@ -28,6 +28,8 @@ export {
   type EntityView,
   matches,
   type Position,
+  type RestoredSegments,
+  type RestoredState,
   type RetentionView,
   type SegmentFilter,
   type SegmentRecord,

@@ -1,5 +1,5 @@
 import { deserialize, serialize } from 'node:v8'
-import type { AlertRecord, SegmentRecord, ViewsState } from './views.ts'
+import type { AlertRecord, RestoredState, SegmentRecord, ViewsState } from './views.ts'
 
 /**
  * The views' state as a checkpoint stores it: V8's structured-clone bytes (exact for every number, -0 included)
@@ -36,9 +36,15 @@ export function encodeViewsState(state: ViewsState): Uint8Array {
   return serialize(encoded)
 }
 
-export function decodeViewsState(bytes: Uint8Array): ViewsState {
+/**
+ * The state, its segments checked for size now and built into records when first asked for: a restart is
+ * ready without them (the bytes were checked against their sha-256 before; see segment-map.ts).
+ */
+export function decodeViewsState(bytes: Uint8Array): RestoredState {
   const { segments, ...rest } = deserialize(bytes) as Encoded
-  return { ...rest, segments: fromColumns(segments) }
+  checkSizes(segments)
+  let records: SegmentRecord[] | undefined
+  return { ...rest, segments: { count: segments.count, records: () => (records ??= fromColumns(segments)) } }
 }
 
 function toColumns(segments: readonly SegmentRecord[]): SegmentColumns {
@@ -81,23 +87,32 @@ function toColumns(segments: readonly SegmentRecord[]): SegmentColumns {
 }
 
 /**
- * The records, in one pass over the columns: on a restart this code runs cold, and each pass costs. The bytes
- * were checked against their sha-256 before; the sizes are checked all the same, so a bug cannot pass unseen.
+ * The bytes were checked against their sha-256 before; the sizes are checked all the same (before any record is
+ * built), so a bug cannot pass unseen and the records can be built later without failing.
  */
-function fromColumns(c: SegmentColumns): SegmentRecord[] {
+function checkSizes(c: SegmentColumns): void {
   const n = c.count
-  const { strings, refs, numbers, lengths, values } = c
+  const { strings, names, refs, numbers, lengths, values } = c
   if (strings.length !== 2 * n || refs.length !== REFS * n || numbers.length !== NUMBERS * n || lengths.length !== LENGTHS * n) {
     throw new Error('segment columns of the wrong sizes')
   }
-  const out: SegmentRecord[] = new Array(n)
+  let size = 0
+  for (let i = 0; i < lengths.length; i += LENGTHS) {
+    size += (lengths[i] as number) + (lengths[i + 1] as number) + 2 * (lengths[i + 2] as number)
+  }
+  if (size !== values.length) throw new Error('segment values of the wrong size')
+  for (let i = 0; i < refs.length; i++) if ((refs[i] as number) >= names.length) throw new Error('segment names out of range')
+}
+
+/** The records, in one pass over the columns: this code runs cold, and each pass costs. */
+function fromColumns(c: SegmentColumns): SegmentRecord[] {
+  const out: SegmentRecord[] = new Array(c.count)
   let v = 0
-  for (let i = 0; i < n && v <= values.length; i++) {
+  for (let i = 0; i < c.count; i++) {
     const record = segmentAt(c, i, v)
     out[i] = record
     v += record.centroid.length + record.errorBound.length + 2 * record.alerts.length
   }
-  if (v !== values.length) throw new Error('segment values of the wrong size')
   return out
 }
 

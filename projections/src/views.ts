@@ -1,4 +1,5 @@
 import type { PayloadOf, RetentionPolicy, StoredEvent } from '@vsdb/log'
+import { SegmentMap } from './segment-map.ts'
 
 export interface SegmentRecord {
   cid: string
@@ -73,6 +74,15 @@ export interface ViewsState {
   retention: RetentionView[]
 }
 
+/** A checkpoint's segments: how many, and their records, built when first asked for (see views-codec.ts). */
+export interface RestoredSegments {
+  readonly count: number
+  records(): SegmentRecord[]
+}
+
+/** A views state read back from a checkpoint, its segments not built yet. */
+export type RestoredState = Omit<ViewsState, 'segments'> & { segments: RestoredSegments }
+
 export interface Views {
   readonly position: Position
   apply(stored: StoredEvent): SegmentRecord | undefined
@@ -88,7 +98,7 @@ export interface Views {
 }
 
 /** Empty views, or views restored from a checkpoint's state. */
-export function createViews(state?: ViewsState): Views {
+export function createViews(state?: RestoredState): Views {
   return state === undefined ? new QueryViews() : QueryViews.from(state)
 }
 
@@ -99,19 +109,22 @@ export function createViews(state?: ViewsState): Views {
  */
 class QueryViews implements Views {
   readonly #entities = new Map<string, EntityView>()
-  readonly #segments = new Map<string, SegmentRecord>()
+  readonly #segments: SegmentMap
   readonly #byType = new Map<string, number>()
   readonly #retention = new Map<string, RetentionView>()
   #position: Position = {}
   #events = 0
 
-  static from(state: ViewsState): QueryViews {
-    const views = new QueryViews()
+  constructor(restored?: RestoredSegments) {
+    this.#segments = new SegmentMap(restored)
+  }
+
+  static from(state: RestoredState): QueryViews {
+    const views = new QueryViews(state.segments)
     views.#position = { ...state.position }
     views.#events = state.events
     for (const [type, n] of Object.entries(state.byType)) views.#byType.set(type, n)
     for (const entity of state.entities) views.#entities.set(entity.entity, { ...entity, regimes: [...entity.regimes] })
-    for (const segment of state.segments) views.#segments.set(segment.cid, segment)
     for (const retention of state.retention ?? []) views.#retention.set(retention.node, { ...retention })
     return views
   }

@@ -1,7 +1,8 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { initLog, type Log } from '@vsdb/log'
+import { deserialize, serialize } from 'node:v8'
+import { encodeBlock, initLog, type Log, type PayloadOf, type StoredEvent } from '@vsdb/log'
 import { afterEach, describe, expect, it } from 'vitest'
 import { checkPosition, loadCheckpoint, readCheckpoint, writeCheckpoint } from '../src/checkpoint.ts'
 import { stateDigest } from '../src/digest.ts'
@@ -50,6 +51,28 @@ function segment(i: number, dim: number, node: string): SegmentRecord {
   }
 }
 
+/** A segment event's payload, its data a block of its own. */
+function segmentPayload(): { payload: PayloadOf<'segment'>; blocks: [ReturnType<typeof encodeBlock>] } {
+  const block = encodeBlock({ observations: 'x' })
+  const payload = {
+    entity: 'e3-0',
+    from: 1_800_000_000_000,
+    to: 1_800_000_000_500,
+    count: 5,
+    through: 5,
+    centroid: [1, 2, 3],
+    min: [0, 0, 0],
+    max: [2, 3, 4],
+    anomaly: 0.5,
+    alerts: [{ ts: 1_800_000_000_100, score: 0.95 }],
+    regime: 'r0',
+    codec: 'vsdb-lossy/1',
+    errorBound: [0.1, 0.1, 0.1],
+    data: block.cid,
+  }
+  return { payload, blocks: [block] }
+}
+
 /** The views of the log folded, plus made-up segments (the codec's cases: dimensions, alerts, -0, empty bounds). */
 async function stateOf(log: Log, segments = 12): Promise<ViewsState> {
   const views = createViews()
@@ -83,13 +106,54 @@ describe('views codec', () => {
   it('round-trips a state exactly: same records, same digest, -0 kept', async () => {
     const log = await newLog()
     const state = await stateOf(log)
-    const back = decodeViewsState(encodeViewsState(state))
+    const restored = decodeViewsState(encodeViewsState(state))
+    expect(restored.segments.count).toBe(state.segments.length)
+    const back = { ...restored, segments: restored.segments.records() }
     expect(back).toEqual(state)
     expect(stateDigest(back)).toBe(stateDigest(state))
     expect(Object.is(back.segments[2]?.centroid[0], -0)).toBe(true)
     expect(Object.keys(back.segments[5] as SegmentRecord)).toEqual(Object.keys(state.segments[5] as SegmentRecord))
     const empty = { ...state, segments: [] }
-    expect(decodeViewsState(encodeViewsState(empty))).toEqual(empty)
+    const emptyBack = decodeViewsState(encodeViewsState(empty))
+    expect({ ...emptyBack, segments: emptyBack.segments.records() }).toEqual(empty)
+  })
+
+  it('refuses columns of the wrong sizes when decoding, before any record is built', async () => {
+    const log = await newLog()
+    const { segments, ...rest } = deserialize(encodeViewsState(await stateOf(log))) as {
+      segments: { values: Float64Array; refs: Uint32Array; strings: string[] }
+    }
+    const bad = [
+      { ...segments, values: segments.values.subarray(1) },
+      { ...segments, strings: segments.strings.slice(1) },
+      { ...segments, refs: segments.refs.map((r, i) => (i === 3 ? 99 : r)) },
+    ]
+    for (const columns of bad) expect(() => decodeViewsState(serialize({ ...rest, segments: columns }))).toThrow(/segment/)
+  })
+
+  it('views restored from a checkpoint build their segments on first read, with the tail folded since', async () => {
+    const log = await newLog()
+    const state = await stateOf(log)
+    const restored = decodeViewsState(encodeViewsState(state))
+    let built = 0
+    const records = () => {
+      built++
+      return restored.segments.records()
+    }
+    const views = createViews({ ...restored, segments: { count: restored.segments.count, records } })
+    expect(views.counts().segments).toBe(state.segments.length)
+    expect(views.entity(state.entities[0]?.entity as string)).toEqual(state.entities[0])
+    expect(built).toBe(0)
+    // A segment folded before the restored ones are built.
+    const [stored] = await log.appendBatch([{ type: 'segment', ...segmentPayload() }])
+    const added = views.apply(stored as StoredEvent)
+    expect(views.counts().segments).toBe(state.segments.length + 1)
+    expect(built).toBe(0)
+    expect(views.segment(state.segments[3]?.cid as string)).toEqual(state.segments[3])
+    expect(views.segment(added?.cid as string)).toEqual(added)
+    expect(views.state().segments).toEqual([...state.segments, added].sort((a, b) => ((a?.cid as string) < (b?.cid as string) ? -1 : 1)))
+    expect(views.segments({ entity: 'e3-1' })).toEqual(state.segments.filter((s) => s.entity === 'e3-1'))
+    expect(built).toBe(1)
   })
 })
 
@@ -101,7 +165,7 @@ describe('checkpoints', () => {
     await write(root, log, state)
     const loaded = await loadCheckpoint(root, log)
     if ('rejected' in loaded) throw new Error(loaded.rejected)
-    expect(stateDigest(loaded.state)).toBe(stateDigest(state))
+    expect(stateDigest(createViews(loaded.state).state())).toBe(stateDigest(state))
     const read = await readWithIndex(root)
     if ('rejected' in read) throw new Error(read.rejected)
     expect(read.dirs.digest()).toBe(indexOf(state).digest())
