@@ -6,7 +6,7 @@ import { writeSynced } from './index/checkpoint-files.ts'
 import type { RestoredState, ViewsState } from './views.ts'
 import { decodeViewsState, encodeViewsState } from './views-codec.ts'
 
-const FORMAT = 3
+const FORMAT = 4
 const VIEWS_FILE = 'views.bin'
 const POINTER = 'CURRENT'
 

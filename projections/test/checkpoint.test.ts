@@ -118,17 +118,22 @@ describe('views codec', () => {
     expect({ ...emptyBack, segments: emptyBack.segments.records() }).toEqual(empty)
   })
 
-  it('refuses columns of the wrong sizes when decoding, before any record is built', async () => {
+  it('refuses columns of the wrong sizes: when decoding, or the values when the records are built', async () => {
     const log = await newLog()
     const { segments, ...rest } = deserialize(encodeViewsState(await stateOf(log))) as {
-      segments: { values: Float64Array; refs: Uint32Array; strings: string[] }
+      segments: { values: Float64Array; numbers: Float64Array; ends: Uint32Array; text: string }
     }
-    const bad = [
-      { ...segments, values: segments.values.subarray(1) },
-      { ...segments, strings: segments.strings.slice(1) },
-      { ...segments, refs: segments.refs.map((r, i) => (i === 3 ? 99 : r)) },
-    ]
-    for (const columns of bad) expect(() => decodeViewsState(serialize({ ...rest, segments: columns }))).toThrow(/segment/)
+    const decode = (columns: object) => decodeViewsState(serialize({ ...rest, segments: columns }))
+    for (const columns of [
+      { ...segments, text: segments.text.slice(1) },
+      { ...segments, ends: segments.ends.subarray(1) },
+      { ...segments, numbers: segments.numbers.subarray(1) },
+    ]) {
+      expect(() => decode(columns)).toThrow(/segment/)
+    }
+    for (const values of [segments.values.subarray(1), new Float64Array([...segments.values, 1])]) {
+      expect(() => decode({ ...segments, values }).segments.records()).toThrow(/segment values/)
+    }
   })
 
   it('views restored from a checkpoint build their segments on first read, with the tail folded since', async () => {
