@@ -62,7 +62,9 @@ export async function readConfig(paths: DataDirPaths): Promise<NodeConfig> {
       field: 'format',
     })
   }
-  const parsed = configSchema.safeParse(json)
+  // Interpreted, not compiled: zod compiles a parser on an object schema's first parse, which costs more than
+  // checking this one small file (an open waits on it).
+  const parsed = configSchema.safeParse(json, { jitless: true })
   if (!parsed.success) {
     const { field, message } = describeZodError(parsed.error)
     throw new VsdbError('INVALID_INPUT', `${paths.config}: ${field}: ${message}`, { path: paths.config, field })

@@ -352,6 +352,8 @@ describe('segment index: checkpoints', () => {
       { entity: 'e4' },
       { minAnomaly: 0.3, from: T0 + 20 * HOUR, to: T0 + 90 * HOUR },
       { regime: 'r0', plan: 'hnsw' },
+      { entity: 'e4', plan: 'exact' },
+      { regime: 'r1', plan: 'exact' },
     ]
     for (const q of queries(20, 8, 14)) {
       for (const f of filters) expect(loaded.search({ vector: q, k: 10, ...f })).toEqual(index.search({ vector: q, k: 10, ...f }))
@@ -363,6 +365,10 @@ describe('segment index: checkpoints', () => {
     for (const s of more) expect(loaded.add(s)).toBe(index.add(s))
     expect(loaded.digest()).toBe(index.digest())
     expect(loaded.search({ vector: more[0]?.centroid as number[], k: 1 })[0]?.cid).toBe('more-8-0')
+    for (const f of [{ entity: more[0]?.entity as string }, { regime: 'r1' }]) {
+      const q = more[1]?.centroid as number[]
+      expect(loaded.search({ vector: q, k: 40, plan: 'exact', ...f })).toEqual(index.search({ vector: q, k: 40, plan: 'exact', ...f }))
+    }
 
     // Adds before the first digest of a loaded index: it hashes the loaded labels then, and the new ones after them.
     const again = await loadSegmentIndex(dir)

@@ -29,6 +29,11 @@ export class Interner {
     return this.names[id] as string
   }
 
+  /** Sets the labels carrying an id, from a checkpoint (a copy). */
+  restoreLabels(id: number, labels: Uint32Array): void {
+    this.postings[id] = LabelList.from(labels)
+  }
+
   /** The labels carrying this id. */
   labels(id: number): LabelList {
     return this.postings[id] as LabelList
