@@ -41,14 +41,22 @@ export function dataDirPaths(dir: string): DataDirPaths {
 }
 
 export async function readConfig(paths: DataDirPaths): Promise<NodeConfig> {
-  let text: string
+  return parseConfig(paths, await readConfigText(paths))
+}
+
+/** The config file's text: NOT_INITIALIZED when there is none (a directory `vsdb init` did not make). */
+export async function readConfigText(paths: DataDirPaths): Promise<string> {
   try {
-    text = await readFile(paths.config, 'utf8')
+    return await readFile(paths.config, 'utf8')
   } catch {
     throw new VsdbError('NOT_INITIALIZED', `${paths.dir} is not a vsdb data directory: run \`vsdb init\` first`, {
       path: paths.dir,
     })
   }
+}
+
+/** The config, checked: its format one this code reads, its fields those of configSchema. */
+export function parseConfig(paths: DataDirPaths, text: string): NodeConfig {
   let json: unknown
   try {
     json = JSON.parse(text)

@@ -7,7 +7,16 @@ import { CID as CIDClass } from 'multiformats/cid'
 import type { EventDraft, SignedDraft } from './assemble.ts'
 import { type ChainSigner, type ChainTip, createChainSigner } from './chain-signer.ts'
 import { type Block, bytesMatchCid, decodeStoredEvent, type SignedEvent, validatePayload } from './codec.ts'
-import { DATA_FORMAT, type DataDirPaths, dataDirPaths, type NodeConfig, readConfig, writeConfig } from './data-dir.ts'
+import {
+  DATA_FORMAT,
+  type DataDirPaths,
+  dataDirPaths,
+  type NodeConfig,
+  parseConfig,
+  readConfig,
+  readConfigText,
+  writeConfig,
+} from './data-dir.ts'
 import { isVsdbError, VsdbError } from './errors.ts'
 import { generateSigner, readKeyFile, type Signer, writeKeyFile } from './keys.ts'
 import { type BlockSublevel, blockKey, corruptBlock, LevelBlockstore } from './level-blockstore.ts'
@@ -734,14 +743,35 @@ async function openDatabase(paths: DataDirPaths): Promise<ClassicLevel<string, U
   return db
 }
 
+/** Closes a store opened for a directory that turned out not to be usable, and takes back its owner file. */
+const closeUnused =
+  (paths: DataDirPaths) =>
+  async (db: ClassicLevel<string, Uint8Array>): Promise<void> => {
+    await db.close()
+    await rm(paths.owner, { force: true })
+  }
+
 export async function openLog(options: OpenLogOptions): Promise<Log> {
   const paths = dataDirPaths(options.dir)
-  const config = await readConfig(paths)
-  const signer = await readKeyFile(paths.key)
-  if (signer.node !== config.node) {
-    throw new VsdbError('INVALID_INPUT', `node key in ${paths.key} does not match config node ${config.node}`, { field: 'node' })
+  const reading = readKeyFile(paths.key)
+  reading.catch(() => {})
+  const text = await readConfigText(paths)
+  // A data directory (it has a config): its store opens on libuv's threads while the config and the key are checked here.
+  const opening = openDatabase(paths)
+  opening.catch(() => {})
+  let config: NodeConfig
+  let signer: Signer
+  try {
+    config = parseConfig(paths, text)
+    signer = await reading
+    if (signer.node !== config.node) {
+      throw new VsdbError('INVALID_INPUT', `node key in ${paths.key} does not match config node ${config.node}`, { field: 'node' })
+    }
+  } catch (err) {
+    await opening.then(closeUnused(paths), () => {})
+    throw err
   }
-  const db = await openDatabase(paths)
+  const db = await opening
   const log = new LevelLog(paths, config, signer, db, options)
   try {
     await log.start()

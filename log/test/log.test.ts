@@ -1,4 +1,4 @@
-import { stat, writeFile } from 'node:fs/promises'
+import { readdir, stat, writeFile } from 'node:fs/promises'
 import { AbstractChainedBatch } from 'abstract-level'
 import { CID } from 'multiformats/cid'
 import { describe, expect, it, vi } from 'vitest'
@@ -189,7 +189,17 @@ describe('log', () => {
     const config = JSON.parse(await import('node:fs/promises').then((fs) => fs.readFile(log.paths.config, 'utf8')))
     await writeFile(log.paths.config, JSON.stringify({ ...config, format: 2 }))
     await expect(openLog({ dir })).rejects.toMatchObject({ code: 'VERSION_TOO_NEW' })
-    await expect(openLog({ dir: await tempDir() })).rejects.toMatchObject({ code: 'NOT_INITIALIZED' })
+    // The store, opened beside the config's check, is closed again and its owner file gone: the next open may go on.
+    await expect(stat(log.paths.owner)).rejects.toMatchObject({ code: 'ENOENT' })
+    await writeFile(log.paths.config, JSON.stringify({ ...config, node: `${config.node}x` }))
+    await expect(openLog({ dir })).rejects.toMatchObject({ code: 'INVALID_INPUT', details: { field: 'node' } })
+    await writeFile(log.paths.config, JSON.stringify(config))
+    await (await openLog({ dir })).close()
+
+    // Nothing is created in a directory that is not one.
+    const empty = await tempDir()
+    await expect(openLog({ dir: empty })).rejects.toMatchObject({ code: 'NOT_INITIALIZED' })
+    expect(await readdir(empty)).toEqual([])
   })
 
   it('refuses a second open of the same directory as in use', async () => {
