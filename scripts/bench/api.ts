@@ -8,8 +8,10 @@
  *      vs `createClient` over HTTP (queries batched per event-loop turn, node:http with keep-alive) vs
  *      `createClient({transport: 'ws'})`; p50 / p99 and the overhead the API adds at p50. Beside them, to show
  *      where that overhead goes: the same tRPC call as a bare keep-alive GET through `fetch` and through
- *      node:http (no client link), as a bare JSON-RPC message on a WebSocket (no client link), and a bare
- *      `setTimeout(0)` (what both tRPC client links wait before they send); and whether TCP_NODELAY is on for
+ *      node:http (no client link), as a bare JSON-RPC message on a WebSocket (no client link), the same node:http
+ *      GET to a plain node:http server in this process that answers at once with fixed bytes of the same size (the
+ *      floor of an HTTP round trip here), and a bare `setTimeout(0)` (what tRPC's own client links wait before
+ *      they send; ours do not); and whether TCP_NODELAY is on for
  *      every socket of the phase (server and client ends);
  *   3. ingest throughput: batches of 1,000 observations (one entity each), in turn in-process `node.ingestRows`,
  *      `client.ingest.mutate` over HTTP and over WebSocket, each side on entities of its own with the same
@@ -32,8 +34,9 @@
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { readdir, readlink, writeFile } from 'node:fs/promises'
-import { Agent, get as httpGet } from 'node:http'
+import { Agent, createServer, get as httpGet } from 'node:http'
 import { Session } from 'node:inspector/promises'
+import type { AddressInfo } from 'node:net'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { createClient, openTokenStore, startApiServer, type VsdbClient } from '@vsdb/api'
@@ -179,6 +182,20 @@ function bareHttpGet(url: string, token: string): { get: TrpcGet; close(): void 
       }).on('error', reject)
     })
   return { get: call, close: () => agent.destroy() }
+}
+
+/**
+ * The floor of an HTTP round trip in this process: a plain node:http server on 127.0.0.1 that answers every GET at
+ * once with the same bytes (a tRPC answer of the right size, made before), reached by `bareHttpGet`.
+ */
+async function plainServer(answer: string): Promise<{ url: string; close(): void }> {
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) })
+    res.end(answer)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return { url: `http://127.0.0.1:${port}`, close: () => void server.close() }
 }
 
 /** A tRPC query as one bare JSON-RPC message on a WebSocket (the token as tRPC's connection parameter). */
@@ -509,6 +526,8 @@ export async function main(args: string[]): Promise<void> {
     const fetchQuery = bareFetch(url, read)
     const nodeHttp = bareHttpGet(url, read)
     const socket = await bareSocket(url, read)
+    const plain = await plainServer(JSON.stringify({ result: { data: live.query({ vector: queries[0] as number[], k: K }) } }))
+    const plainHttp = bareHttpGet(plain.url, read)
     const sides: [string, Call][] = [
       ['in-process node.query', (vector) => live.query({ vector, k: K })],
       ['HTTP tRPC (createClient: batched, node:http keep-alive)', (vector) => http.query.query({ vector, k: K })],
@@ -516,6 +535,7 @@ export async function main(args: string[]): Promise<void> {
       ['diagnostic: bare fetch GET /trpc/query (no client link)', (vector) => fetchQuery('query', { vector, k: K })],
       ['diagnostic: bare node:http GET /trpc/query (keep-alive agent)', (vector) => nodeHttp.get('query', { vector, k: K })],
       ['diagnostic: bare JSON-RPC on a WebSocket (no client link)', (vector) => socket.call('query', { vector, k: K })],
+      ['diagnostic: the same GET to a plain node:http server (fixed answer)', (vector) => plainHttp.get('query', { vector, k: K })],
       ['diagnostic: await setTimeout(0) alone', () => new Promise((resolve) => setTimeout(resolve))],
     ]
     const probe = { vector: queries[0] as number[], k: K }
@@ -529,6 +549,8 @@ export async function main(args: string[]): Promise<void> {
     const samples = await profiled(profileDir, 'latency', () => raceLatency(sides, queries, sizes))
     socket.close()
     nodeHttp.close()
+    plainHttp.close()
+    plain.close()
     const tcpNoDelay = noDelay()
     const inProcess = latencyStats(samples.get((sides[0] as [string, Call])[0]) as number[])
     const latency: LatencyRow[] = sides.map(([side], s) => {

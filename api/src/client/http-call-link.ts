@@ -1,6 +1,7 @@
 import { TRPCClientError, type TRPCLink } from '@trpc/client'
 import type { AnyRouter } from '@trpc/server'
 import { observable } from '@trpc/server/observable'
+import { type Answer, deliverAnswer } from './deliver-answer.ts'
 import type { HttpTransport } from './http-transport.ts'
 
 interface Pending {
@@ -83,30 +84,26 @@ export function httpCallLink<TRouter extends AnyRouter>(options: {
           observer.error(TRPCClientError.from(new Error('httpCallLink takes queries and mutations, not subscriptions')))
           return
         }
+        const signal = op.signal ?? undefined
         let done = false
+        const finish = (): boolean => {
+          if (done) return false
+          done = true
+          signal?.removeEventListener('abort', onAbort)
+          return true
+        }
         const pending: Pending = {
           path: op.path,
           input: op.input,
           signal: op.signal,
           resolve: (envelope) => {
-            if (done) return
-            done = true
-            const response = envelope as { result?: { data?: unknown }; error?: unknown }
-            if (response.error !== undefined) {
-              observer.error(TRPCClientError.from(response as { error: never }))
-              return
-            }
-            observer.next({ result: { type: 'data', data: response.result?.data }, context: {} })
-            observer.complete()
+            if (finish()) deliverAnswer(observer, envelope as Answer)
           },
           reject: (err) => {
-            if (done) return
-            done = true
-            observer.error(err as TRPCClientError<TRouter>)
+            if (finish()) observer.error(err as TRPCClientError<TRouter>)
           },
         }
         // A caller that gives up gets its rejection at once, whatever becomes of the request it shares.
-        const signal = op.signal ?? undefined
         const onAbort = () => pending.reject(new Error('The operation was aborted'))
         if (signal?.aborted) {
           onAbort()
@@ -125,8 +122,7 @@ export function httpCallLink<TRouter extends AnyRouter>(options: {
           }
         }
         return () => {
-          done = true
-          signal?.removeEventListener('abort', onAbort)
+          finish()
         }
       })
 }

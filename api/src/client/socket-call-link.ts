@@ -1,9 +1,10 @@
 import { TRPCClientError, type TRPCLink } from '@trpc/client'
 import type { AnyRouter } from '@trpc/server'
 import { observable } from '@trpc/server/observable'
+import { type Answer, deliverAnswer } from './deliver-answer.ts'
 
 interface Waiting {
-  resolve: (message: { result?: { data?: unknown }; error?: unknown }) => void
+  resolve: (message: Answer) => void
   reject: (err: Error) => void
 }
 
@@ -45,7 +46,7 @@ export function socketCallLink<TRouter extends AnyRouter>(options: {
         resolve(ws)
       })
       ws.addEventListener('message', (event) => {
-        const message = JSON.parse(String(event.data)) as { id?: number; result?: { data?: unknown }; error?: unknown }
+        const message = JSON.parse(String(event.data)) as Answer & { id?: number }
         const w = typeof message.id === 'number' ? waiting.get(message.id) : undefined
         if (w === undefined) return
         waiting.delete(message.id as number)
@@ -69,15 +70,10 @@ export function socketCallLink<TRouter extends AnyRouter>(options: {
       observable((observer) => {
         let done = false
         const id = ++nextId
-        const settle = (message: { result?: { data?: unknown }; error?: unknown }) => {
+        const settle = (message: Answer) => {
           if (done) return
           done = true
-          if (message.error !== undefined) {
-            observer.error(TRPCClientError.from(message as { error: never }))
-            return
-          }
-          observer.next({ result: { type: 'data', data: message.result?.data }, context: {} })
-          observer.complete()
+          deliverAnswer(observer, message)
         }
         const fail = (err: Error) => {
           if (done) return

@@ -10,8 +10,8 @@ export function bearerToken(req: IncomingMessage): string | undefined {
   return match?.[1]
 }
 
-export async function principalOf(tokens: TokenStore, token: string | undefined): Promise<Principal | null> {
-  return token === undefined ? null : await tokens.verify(token)
+export function principalOf(tokens: TokenStore, token: string | undefined): Principal | null {
+  return token === undefined ? null : tokens.verify(token)
 }
 
 /** 401 without a valid token, 403 when its scope is too narrow. */

@@ -46,10 +46,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024 * 1024
   const dashboardDir = options.dashboardDir ?? DEFAULT_DASHBOARD
   const listening: { url: string } = { url: '' }
-  const contextFor = async (token: string | undefined): Promise<ApiContext> => ({
+  const contextFor = (token: string | undefined): ApiContext => ({
     node,
     tokens,
-    principal: await principalOf(tokens, token),
+    principal: principalOf(tokens, token),
     listening,
   })
 
@@ -72,9 +72,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     const url = new URL(req.url ?? '/', 'http://localhost')
     const path = url.pathname
     if (path === '/trpc' || path.startsWith('/trpc/')) return (await trpcFast(req, res, url)) ? undefined : trpc(req, res)
-    if (path.startsWith('/v1/')) return await rest(req, res, url, await contextFor(bearerToken(req)))
+    if (path.startsWith('/v1/')) return await rest(req, res, url, contextFor(bearerToken(req)))
     if (path.startsWith('/ipfs/')) {
-      requireScope(await principalOf(tokens, bearerToken(req)), 'read')
+      requireScope(principalOf(tokens, bearerToken(req)), 'read')
       return await gateway(req, res)
     }
     if ((req.method === 'GET' || req.method === 'HEAD') && (await serveStatic(dashboardDir, path, res, req.method === 'HEAD'))) return

@@ -21,8 +21,10 @@ export interface TrpcFastPathOptions<TRouter extends AnyRouter> {
   /** Where tRPC is mounted, e.g. `/trpc/`. */
   basePath: string
   maxBodySize: number
-  createContext(req: IncomingMessage): Promise<TRouter['_def']['_config']['$types']['ctx']>
+  createContext(req: IncomingMessage): MaybePromise<TRouter['_def']['_config']['$types']['ctx']>
 }
+
+type MaybePromise<T> = T | Promise<T>
 
 const ERROR_SENT = Symbol('error sent')
 
@@ -48,9 +50,15 @@ export function createTrpcFastPath<TRouter extends AnyRouter>(options: TrpcFastP
   const { router, basePath, maxBodySize } = options
   const config = router._def._config
 
-  const typeOf = async (path: string): Promise<ProcedureType | undefined> => {
-    const procedure = await getProcedureAtPath(router, path)
-    return procedure?._def.type
+  // A procedure's type by path, found once: each await on the way to a query costs a turn of the microtask queue.
+  const types = new Map<string, ProcedureType | undefined>()
+  const typeOf = (path: string): MaybePromise<ProcedureType | undefined> => {
+    if (types.has(path)) return types.get(path)
+    return getProcedureAtPath(router, path).then((procedure) => {
+      // Only paths that name a procedure are kept, so that unknown paths cannot grow the map.
+      if (procedure !== null) types.set(path, procedure._def.type)
+      return procedure?._def.type
+    })
   }
 
   const run = async (type: ProcedureType, call: Call, index: number, ctx: unknown): Promise<TRPCResponse> => {
@@ -89,10 +97,8 @@ export function createTrpcFastPath<TRouter extends AnyRouter>(options: TrpcFastP
   }
 
   /** The request's context, or ERROR_SENT once the error of making it is answered (to every call of the batch). */
-  const contextOrError = async (req: IncomingMessage, res: ServerResponse, paths: string[], batch: boolean): Promise<unknown> => {
-    try {
-      return await options.createContext(req)
-    } catch (cause) {
+  const contextOrError = (req: IncomingMessage, res: ServerResponse, paths: string[], batch: boolean): MaybePromise<unknown> => {
+    const failed = (cause: unknown) => {
       const error = getTRPCErrorFromUnknown(cause)
       const shape = getErrorShape({ config, error, type: 'unknown', path: undefined, input: undefined, ctx: undefined })
       send(
@@ -101,6 +107,12 @@ export function createTrpcFastPath<TRouter extends AnyRouter>(options: TrpcFastP
         batch,
       )
       return ERROR_SENT
+    }
+    try {
+      const ctx = options.createContext(req)
+      return ctx instanceof Promise ? ctx.catch(failed) : ctx
+    } catch (cause) {
+      return failed(cause)
     }
   }
 
@@ -111,7 +123,8 @@ export function createTrpcFastPath<TRouter extends AnyRouter>(options: TrpcFastP
     } catch {
       return false
     }
-    const ctx = await contextOrError(req, res, paths, batch)
+    const made = contextOrError(req, res, paths, batch)
+    const ctx = made instanceof Promise ? await made : made
     if (ctx === ERROR_SENT) return true
     const calls = paths.map((path, i) => ({ path, input: inputs[i], getRawInput: async () => inputs[i] }))
     send(res, await Promise.all(calls.map((call, i) => run('query', call, i, ctx))), batch)
@@ -128,7 +141,8 @@ export function createTrpcFastPath<TRouter extends AnyRouter>(options: TrpcFastP
     const binary = mediaType === 'application/octet-stream'
     if (batch || !Number.isFinite(length) || length > maxBodySize || url.searchParams.has('input')) return false
     if (!binary && mediaType !== 'application/json') return false
-    const ctx = await contextOrError(req, res, paths, false)
+    const made = contextOrError(req, res, paths, false)
+    const ctx = made instanceof Promise ? await made : made
     if (ctx === ERROR_SENT) {
       req.resume()
       return true
@@ -155,7 +169,10 @@ export function createTrpcFastPath<TRouter extends AnyRouter>(options: TrpcFastP
     }
     const batch = url.searchParams.get('batch') === '1'
     if (paths.length > 1 && !batch) return false
-    for (const path of paths) if ((await typeOf(path)) !== type) return false
+    for (const path of paths) {
+      const known = typeOf(path)
+      if ((known instanceof Promise ? await known : known) !== type) return false
+    }
     return type === 'query' ? await answerQueries(req, res, url, paths, batch) : await answerMutation(req, res, url, paths, batch)
   }
 }

@@ -1,6 +1,6 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import { statSync } from 'node:fs'
-import { mkdir, open, readFile, rename } from 'node:fs/promises'
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { readFileSync, statSync } from 'node:fs'
+import { mkdir, open, rename } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { VsdbError } from '@vsdb/log'
 import { z } from 'zod'
@@ -38,13 +38,13 @@ export interface TokenStore {
   list(): Promise<TokenInfo[]>
   revoke(id: string): Promise<TokenInfo>
   /** The principal a bearer token stands for, or null (unknown, malformed or revoked). Constant time in the secret. */
-  verify(token: string): Promise<Principal | null>
+  verify(token: string): Principal | null
   /** A token that lives in this process only (the running node's own key for local CLI calls). */
   ephemeral(scope: Scope): string
 }
 
 const TOKEN_PATTERN = /^vsdb_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/
-const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest()
+const sha256 = (text: string): Buffer => hash('sha256', text, 'buffer')
 
 class FileTokenStore implements TokenStore {
   readonly #path: string
@@ -55,10 +55,12 @@ class FileTokenStore implements TokenStore {
     this.#path = path
   }
 
-  /** Re-read when the file changed, so tokens made by `vsdb token create` work on a running node at once. */
-  async #records(): Promise<TokenRecord[]> {
-    // A synchronous stat (a few µs) rather than a trip through libuv's thread pool (a few hundred µs under load):
-    // it runs on every request.
+  /**
+   * Re-read when the file changed, so tokens made by `vsdb token create` work on a running node at once. Synchronous
+   * (a stat, and a read of a few KiB only when the file changed): it runs on every request, and each trip through
+   * libuv's thread pool or the microtask queue costs more than the check itself.
+   */
+  #records(): TokenRecord[] {
     let info: { mtimeMs: number; size: number }
     try {
       info = statSync(this.#path)
@@ -68,7 +70,7 @@ class FileTokenStore implements TokenStore {
     if (this.#cache !== null && this.#cache.mtimeMs === info.mtimeMs && this.#cache.size === info.size) return this.#cache.records
     let parsed: z.infer<typeof fileSchema>
     try {
-      parsed = fileSchema.parse(JSON.parse(await readFile(this.#path, 'utf8')))
+      parsed = fileSchema.parse(JSON.parse(readFileSync(this.#path, 'utf8')))
     } catch (err) {
       throw new VsdbError('INVALID_INPUT', `${this.#path} is not a valid token file: ${(err as Error).message}`, { path: this.#path })
     }
@@ -104,17 +106,17 @@ class FileTokenStore implements TokenStore {
       created: new Date().toISOString(),
       revoked: null,
     }
-    await this.#write([...(await this.#records()), record])
+    await this.#write([...this.#records(), record])
     const { hash: _, ...info } = record
     return { token, info }
   }
 
   async list(): Promise<TokenInfo[]> {
-    return (await this.#records()).map(({ hash: _, ...info }) => info)
+    return this.#records().map(({ hash: _, ...info }) => info)
   }
 
   async revoke(id: string): Promise<TokenInfo> {
-    const records = await this.#records()
+    const records = this.#records()
     const record = records.find((r) => r.id === id)
     if (record === undefined) throw new VsdbError('NOT_FOUND', `no token ${id}`, { field: 'id' })
     const updated = { ...record, revoked: record.revoked ?? new Date().toISOString() }
@@ -123,14 +125,14 @@ class FileTokenStore implements TokenStore {
     return info
   }
 
-  async verify(token: string): Promise<Principal | null> {
+  verify(token: string): Principal | null {
     const match = TOKEN_PATTERN.exec(token)
     if (match === null) return null
     const id = match[1] as string
     const presented = sha256(token)
     const ephemeral = this.#ephemeral.get(id)
     if (ephemeral !== undefined) return timingSafeEqual(presented, ephemeral.hash) ? { id, scope: ephemeral.scope } : null
-    const record = (await this.#records()).find((r) => r.id === id)
+    const record = this.#records().find((r) => r.id === id)
     if (record === undefined) return null
     const equal = timingSafeEqual(presented, Buffer.from(record.hash, 'hex'))
     return equal && record.revoked === null ? { id, scope: record.scope } : null
