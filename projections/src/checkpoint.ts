@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto'
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Log } from '@vsdb/log'
-import { writeSynced } from './index/checkpoint-files.ts'
+import { sha256, writeSynced } from './index/checkpoint-files.ts'
 import type { RestoredState, ViewsState } from './views.ts'
 import { decodeViewsState, encodeViewsState } from './views-codec.ts'
 
@@ -23,8 +22,6 @@ export interface CheckpointManifest {
 
 /** Extra files a checkpoint carries beside the views (the vector index's files). */
 export type CheckpointFiles = Record<string, Uint8Array>
-
-const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex')
 
 /**
  * Writes a checkpoint of the views (and any extra files) under `root`: a new directory with every file
@@ -76,7 +73,7 @@ export async function writeCheckpoint(
   return manifest
 }
 
-const manifestCheck = ({ check: _, ...rest }: CheckpointManifest): string => sha256(Buffer.from(JSON.stringify(rest), 'utf8'))
+const manifestCheck = ({ check: _, ...rest }: CheckpointManifest): string => sha256(JSON.stringify(rest))
 
 export interface LoadedCheckpoint<T = undefined> {
   /** The checkpoint's directory, for parts that read their own files (the vector index). */

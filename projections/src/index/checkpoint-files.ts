@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash, hash, randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { open, readdir, readFile, rename, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -43,6 +43,9 @@ export interface Manifest {
   dimensions: { dim: number; count: number; file: ManifestFile }[]
 }
 
+/** sha-256 (hex) of bytes or of a string's UTF-8, in one call (no hash object: what a restart's checks run). */
+export const sha256 = (data: Uint8Array | string): string => hash('sha256', data)
+
 export function tempPath(dir: string, what: string): string {
   return join(dir, `${TMP_PREFIX}${randomBytes(6).toString('hex')}-${what}`)
 }
@@ -78,10 +81,10 @@ export async function commitWritten(dir: string, tmp: string, stem: string): Pro
 
 /** Bytes to a content-named file: temp name, fsync, rename. */
 export async function writeContentNamed(dir: string, stem: string, bytes: Uint8Array): Promise<ManifestFile> {
-  const sha256 = createHash('sha256').update(bytes).digest('hex')
-  const name = `${stem}-${sha256.slice(0, 16)}.bin`
+  const digest = sha256(bytes)
+  const name = `${stem}-${digest.slice(0, 16)}.bin`
   await writeDurable(dir, name, bytes)
-  return { name, bytes: bytes.length, sha256 }
+  return { name, bytes: bytes.length, sha256: digest }
 }
 
 /** Bytes to a file, fsynced before it is closed. */
@@ -107,7 +110,7 @@ export async function commitManifest(
   manifest: Manifest,
   inFlight: ReadonlySet<string>,
 ): Promise<{ path: string; sha256: string }> {
-  const check = createHash('sha256').update(JSON.stringify(manifest)).digest('hex')
+  const check = sha256(JSON.stringify(manifest))
   const bytes = Buffer.from(`${JSON.stringify({ ...manifest, check }, null, 1)}\n`, 'utf8')
   await writeDurable(dir, MANIFEST, bytes)
   await syncPath(dir, 'r')
@@ -116,7 +119,7 @@ export async function commitManifest(
     const stale = (OURS.test(entry) && !keep.has(entry)) || (entry.startsWith(TMP_PREFIX) && !inFlight.has(entry))
     if (stale) await unlink(join(dir, entry)).catch(() => {})
   }
-  return { path: join(dir, MANIFEST), sha256: createHash('sha256').update(bytes).digest('hex') }
+  return { path: join(dir, MANIFEST), sha256: sha256(bytes) }
 }
 
 /** Removes the temp files of a save that failed. */
@@ -157,7 +160,7 @@ export async function readManifest(dir: string, expectedSha256?: string): Promis
     }
     throw err
   }
-  if (expectedSha256 !== undefined && createHash('sha256').update(bytes).digest('hex') !== expectedSha256) {
+  if (expectedSha256 !== undefined && sha256(bytes) !== expectedSha256) {
     throw corrupt(dir, `${MANIFEST} is not the one the outer checkpoint recorded`, MANIFEST)
   }
   let json: unknown
@@ -181,7 +184,7 @@ export async function readManifest(dir: string, expectedSha256?: string): Promis
     )
   }
   if (m.version < VERSION) throw corrupt(dir, `version ${m.version} is an older format, not read any more`, MANIFEST)
-  if (check !== createHash('sha256').update(JSON.stringify(m)).digest('hex')) {
+  if (check !== sha256(JSON.stringify(m))) {
     throw corrupt(dir, `${MANIFEST} does not match its own check`, MANIFEST)
   }
   const ints = [m.m, m.efConstruction, m.seed, m.count]
@@ -208,7 +211,7 @@ export async function readVerified(dir: string, file: ManifestFile): Promise<Buf
   } catch {
     throw corrupt(dir, `${file.name} is missing`, file.name)
   }
-  if (bytes.length !== file.bytes || createHash('sha256').update(bytes).digest('hex') !== file.sha256) {
+  if (bytes.length !== file.bytes || sha256(bytes) !== file.sha256) {
     throw corrupt(dir, `${file.name} does not match its size and sha-256 in the manifest`, file.name)
   }
   return bytes
