@@ -26,12 +26,16 @@ function toJwk(key: Ed25519PrivateKey): Signer['jwk'] {
 
 export function createSigner(privateKey: Ed25519PrivateKey): Signer {
   const jwk = toJwk(privateKey)
-  const keyObject = createPrivateKey({ key: jwk, format: 'jwk' })
+  // Built at the first signature on this thread: an open that only reads (and most signing is in the worker) skips it.
+  let keyObject: KeyObject | undefined
   return {
     node: peerIdFromPrivateKey(privateKey).toString(),
     privateKey,
     jwk,
-    sign: (bytes) => sign(null, bytes, keyObject),
+    sign: (bytes) => {
+      keyObject ??= createPrivateKey({ key: jwk, format: 'jwk' })
+      return sign(null, bytes, keyObject)
+    },
   }
 }
 

@@ -739,17 +739,13 @@ async function openDatabase(paths: DataDirPaths): Promise<ClassicLevel<string, U
       { cause: err },
     )
   }
-  await writeFile(paths.owner, JSON.stringify({ pid: process.pid, since: new Date().toISOString() }))
   return db
 }
 
-/** Closes a store opened for a directory that turned out not to be usable, and takes back its owner file. */
-const closeUnused =
-  (paths: DataDirPaths) =>
-  async (db: ClassicLevel<string, Uint8Array>): Promise<void> => {
-    await db.close()
-    await rm(paths.owner, { force: true })
-  }
+/** Who holds the store, for the message another process gets (IN_USE). */
+async function recordOwner(paths: DataDirPaths): Promise<void> {
+  await writeFile(paths.owner, JSON.stringify({ pid: process.pid, since: new Date().toISOString() }))
+}
 
 export async function openLog(options: OpenLogOptions): Promise<Log> {
   const paths = dataDirPaths(options.dir)
@@ -768,13 +764,16 @@ export async function openLog(options: OpenLogOptions): Promise<Log> {
       throw new VsdbError('INVALID_INPUT', `node key in ${paths.key} does not match config node ${config.node}`, { field: 'node' })
     }
   } catch (err) {
-    await opening.then(closeUnused(paths), () => {})
+    await opening.then(
+      (db) => db.close(),
+      () => {},
+    )
     throw err
   }
   const db = await opening
   const log = new LevelLog(paths, config, signer, db, options)
   try {
-    await log.start()
+    await Promise.all([recordOwner(paths), log.start()])
   } catch (err) {
     await db.close()
     throw err
@@ -810,6 +809,7 @@ export async function initLog(options: InitOptions): Promise<Log> {
   const role = options.role ?? 'edge'
   const cluster = options.cluster ?? `vsdb-${signer.node.slice(-8)}`
   const db = await openDatabase(paths)
+  await recordOwner(paths)
   const provisional: NodeConfig = {
     format: DATA_FORMAT,
     node: signer.node,
