@@ -6,14 +6,13 @@
  *   lossless      scaled decimals at each candidate exponent (with ulp corrections), or XOR floats.
  */
 import { candidateExponents, type Scaled, sampleResolution, scaleColumn } from './decimal.ts'
-import { quickBits } from './entropy.ts'
 import { DEFAULT_COUNT, SENTINEL, tagOf } from './format.ts'
+import { chooseGridShift } from './grid-shift.ts'
 import { ALPHAS, IntStream, priceResiduals } from './int-coder.ts'
 import { type ColumnCoding, chooseIntColumn, encodeIntColumn, priceIntColumn } from './int-column.ts'
 import { resetIntProbs } from './int-prior.ts'
 import { encoderContexts, type Models } from './models.ts'
-import { median } from './predict.ts'
-import { OFFSET_BITS, OFFSETS, putStep, quantizeScaled, type Step, stepBits, stepFor } from './quantize.ts'
+import { OFFSET_BITS, putStep, type Step, stepBits, stepFor } from './quantize.ts'
 import { type BitSink, CostMeter, copyProbs, RangeEncoder } from './range-coder.ts'
 import { encodeTimestamps } from './timestamps.ts'
 import type { EncodeOptions, SegmentObservations } from './types.ts'
@@ -103,26 +102,9 @@ function planLossy(models: Models, column: Float64Array, e: number, r: Float64Ar
   const step = e > 0 ? stepFor(e) : null
   if (step !== null) {
     const n = column.length
-    // The grid shift whose indices have the least order-0 entropy (as deltas or around the median).
-    let q: Float64Array | null = null
-    let offset = 0
-    let least = Number.POSITIVE_INFINITY
-    const trial = new Float64Array(n)
-    const scaled = new Float64Array(n)
-    for (let i = 0; i < n; i++) scaled[i] = column[i]! / step.step
-    // Quantising is monotone: the median's index is the indices' median (near enough for an estimate).
-    const middle = median(column)
-    for (let shift = 0; shift < OFFSETS; shift++) {
-      if (!quantizeScaled(column, scaled, e, step.step, shift, trial)) continue
-      const h = quickBits(trial, r, Math.round(middle / step.step - shift / OFFSETS))
-      if (h < least) {
-        least = h
-        offset = shift
-        if (q === null) q = Float64Array.from(trial)
-        else q.set(trial)
-      }
-    }
-    if (q !== null) {
+    const q = new Float64Array(n)
+    const offset = chooseGridShift(column, e, step.step, q)
+    if (offset >= 0) {
       const { bits, ...coding } = chooseIntColumn(models.val, q, r)
       const plan: Plan = { kind: 'quantised', step, offset, q, coding, bits: bits + stepBits(step) + OFFSET_BITS }
       // Storing exactly can only win when the values sit on a lattice about as coarse as the step.

@@ -89,20 +89,27 @@ export function quantizeScaled(
   const unit = step / OFFSETS
   const n = column.length
   for (let i = 0; i < n; i++) {
-    const x = column[i]!
-    // Math.round(y) + 0, without Math.round's unpredictable branch on the fraction: floor(y + 0.5) is one too
-    // many exactly when the sum rounded up to the next integer (so then r − 0.5 > y), and 0 is never −0 here.
-    const y = scaled[i]! - shift
-    let qi = Math.floor(y + 0.5)
-    if (qi - 0.5 > y) qi -= 1
-    qi += 0
-    if (!(qi <= MAX_SCALED && qi >= -MAX_SCALED)) return false
-    if (!(Math.abs(x - (OFFSETS * qi + offset) * unit) <= e)) {
-      if (Math.abs(x - (OFFSETS * (qi - 1) + offset) * unit) <= e) qi -= 1
-      else if (Math.abs(x - (OFFSETS * (qi + 1) + offset) * unit) <= e) qi += 1
-      else return false
-    }
+    const qi = quantizeValue(column[i]!, scaled[i]! - shift, e, offset, unit)
+    if (Number.isNaN(qi)) return false // no index meets the bound
     q[i] = qi
   }
   return true
+}
+
+/**
+ * The index of x on the grid shifted by `offset` (unit = step / OFFSETS), from y = x / step − offset / OFFSETS
+ * as the caller computed it: the nearest, or a neighbour when rounding makes the nearest miss the bound by a
+ * hair; NaN when none meets it (or the index is out of range).
+ */
+export function quantizeValue(x: number, y: number, e: number, offset: number, unit: number): number {
+  // Math.round(y) + 0, without Math.round's unpredictable branch on the fraction: floor(y + 0.5) is one too
+  // many exactly when the sum rounded up to the next integer (so then r − 0.5 > y), and 0 is never −0 here.
+  let qi = Math.floor(y + 0.5)
+  if (qi - 0.5 > y) qi -= 1
+  qi += 0
+  if (!(qi <= MAX_SCALED && qi >= -MAX_SCALED)) return Number.NaN
+  if (Math.abs(x - (OFFSETS * qi + offset) * unit) <= e) return qi
+  if (Math.abs(x - (OFFSETS * (qi - 1) + offset) * unit) <= e) return qi - 1
+  if (Math.abs(x - (OFFSETS * (qi + 1) + offset) * unit) <= e) return qi + 1
+  return Number.NaN
 }
