@@ -148,21 +148,23 @@ describe('grid shift', () => {
 
   it('picks the shift and the indices of the value-by-value search, on and near index boundaries too', () => {
     const rand = seeded(5)
-    for (let k = 0; k < 600; k++) {
+    for (let k = 0; k < 800; k++) {
       const step = 2 ** Math.floor(rand() * 30 - 15) * (1 + Math.floor(rand() * 256) / 256)
       // Mostly the bound the step was made for; now and then one the float resolution of large values misses.
       const e = rand() < 0.9 ? step / 2 : step * 1e-9
       const n = 1 + Math.floor(rand() * 300)
+      // Plain decimals (every index by the integer path), with or without jumps past quickBits' escape;
+      // integers (on eighths of many steps); or a mix with values on and near boundaries, and huge ones.
       const kind = rand()
+      const jumps = rand() < 0.3 ? 0.02 : 0
       const column = new Float64Array(n)
       let level = (rand() - 0.5) * 1e3
       for (let i = 0; i < n; i++) {
-        level += Math.floor((rand() - 0.5) * 6)
+        level += Math.floor((rand() - 0.5) * 6) + (rand() < jumps ? 50 + Math.floor(rand() * 30) : 0)
         const at = rand()
-        if (kind < 0.2)
-          column[i] = Math.round(level) // integers: on eighths of many steps
-        else if (at < 0.1)
-          column[i] = (Math.round(level * 8) / 8) * step // on a boundary between indices
+        if (kind < 0.5) column[i] = Math.round((level + rand()) * step * 1000) / 1000
+        else if (kind < 0.65) column[i] = Math.round(level)
+        else if (at < 0.1) column[i] = (Math.round(level * 8) / 8) * step
         else if (at < 0.2) column[i] = (Math.round(level * 8) / 8) * step * (1 + (rand() - 0.5) * 2 ** -50)
         else if (at < 0.22) column[i] = (rand() < 0.5 ? -1 : 1) * 2 ** (20 + rand() * 12) * step
         else column[i] = Math.round((level + rand()) * step * 1000) / 1000

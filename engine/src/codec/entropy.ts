@@ -39,6 +39,17 @@ function histogramBits(count: number, extra: number): number {
   return bits
 }
 
+/** The entropy in bits of `total` values counted in counts[from..to], read in order (and left as they are). */
+export function countsBits(counts: Uint32Array, from: number, to: number, total: number): number {
+  const log = logTable(total)
+  let bits = 0
+  for (let s = from; s <= to; s++) {
+    const c = counts[s]!
+    if (c > 0) bits -= c * log[c]!
+  }
+  return bits
+}
+
 /** Counts x (position parity `odd`: 0 or BINS) and returns the bits an escape adds (values beyond ±64 share one symbol). */
 function count(x: number, odd: number): number {
   if (x > -HALF && x < HALF) {
