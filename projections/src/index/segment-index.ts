@@ -245,13 +245,17 @@ class HnswSegmentIndex implements SegmentIndex {
   }
 
   /**
-   * Restores a checkpoint's content into this (empty) index. Its bytes were checked against their sha-256, so the
-   * digest is not recomputed here: `digest()` hashes the restored labels when it is first asked for.
+   * Restores a checkpoint's metadata into this (empty) index; its HNSWs join with `attach`. Its bytes were checked
+   * against their sha-256, so the digest is not recomputed here: `digest()` hashes the restored labels when it is
+   * first asked for.
    */
-  restore(snapshot: MetaSnapshot & { local: Uint32Array }, dims: DimensionIndex[], dir: string): void {
-    for (const index of dims) this.#dims.set(index.dim, index)
+  restore(snapshot: MetaSnapshot & { local: Uint32Array }, dir: string): void {
     const bad = this.#table.restore(snapshot)
     if (bad !== undefined) throw corruptCheckpoint(dir, bad)
+  }
+
+  attach(dims: DimensionIndex[]): void {
+    for (const index of dims) this.#dims.set(index.dim, index)
   }
 
   #record(label: number): SegmentRecord {
@@ -494,6 +498,9 @@ export async function loadSegmentIndex(dir: string, options: LoadSegmentIndexOpt
   const listed = manifest.dimensions.map((d) => `${d.dim}:${d.count}`).join(',')
   const held = snapshot.dimensions.map((d) => `${d.dim}:${d.labels.length}`).join(',')
   if (listed !== held) throw corruptCheckpoint(dir, `the metadata's dimensions (${held}) are not the manifest's (${listed})`)
+  // The table is filled while hnswlib still reads the graphs in its thread.
+  const index = new HnswSegmentIndex(resolved)
+  index.restore(snapshot, dir)
   const dims = (await graphs).map((hnsw, i) => {
     const entry = manifest.dimensions[i] as Manifest['dimensions'][number]
     const part = snapshot.dimensions[i] as MetaSnapshot['dimensions'][number]
@@ -503,7 +510,6 @@ export async function loadSegmentIndex(dir: string, options: LoadSegmentIndexOpt
     }
     return DimensionIndex.fromGraph(hnsw, entry.dim, part.labels, part.centroids, resolved.efSearch)
   })
-  const index = new HnswSegmentIndex(resolved)
-  index.restore(snapshot, dims, dir)
+  index.attach(dims)
   return index
 }
