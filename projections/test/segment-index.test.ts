@@ -374,6 +374,11 @@ describe('segment index: checkpoints', () => {
     const again = await loadSegmentIndex(dir)
     for (const s of more) again.add(s)
     expect(again.digest()).toBe(index.digest())
+    // Its label lists, built at the first add (not at load), hold the loaded labels and the added ones.
+    for (const entity of ['e4', more[0]?.entity as string]) {
+      const q = more[2]?.centroid as number[]
+      expect(again.search({ vector: q, k: 50, entity, plan: 'exact' })).toEqual(index.search({ vector: q, k: 50, entity, plan: 'exact' }))
+    }
 
     // A second save into the same directory replaces the first, leaving no stray files.
     await loaded.save(dir)

@@ -324,7 +324,7 @@ class HnswSegmentIndex implements SegmentIndex {
     }
     // The smallest list that holds every match: an entity's segments (all of one dimension), else the dimension's.
     const onlyEntity = filter.regime < 0 && filter.from === -Infinity && filter.to === Infinity && filter.minAnomaly === -Infinity
-    const candidates = filter.entity >= 0 ? t.entities.labels(filter.entity).view() : index.labels.view()
+    const candidates = filter.entity >= 0 ? t.entityLabels(filter.entity).view() : index.labels.view()
     let chosen = plan
     if (chosen === 'auto') {
       chosen = choosePlan({

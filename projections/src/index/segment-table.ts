@@ -1,4 +1,5 @@
 import { Interner } from './interner.ts'
+import type { LabelList } from './label-list.ts'
 
 /**
  * The metadata of every segment, beside the HNSW graphs: one column per field, indexed by label (insertion
@@ -22,9 +23,17 @@ export class SegmentTable {
   /** The dimension of each entity, by entity id: every segment of an entity has the same. */
   readonly entityDims: number[] = []
   readonly #byCid = new Map<string, number>()
+  /** After a restore, the entities' and regimes' label lists are built on first use (a restart is ready without them). */
+  #listsPending = false
 
   labelOf(cid: string): number | undefined {
     return this.#byCid.get(cid)
+  }
+
+  /** An entity's labels, in insertion order (use this, not `entities.labels`: the lists may not be built yet). */
+  entityLabels(id: number): LabelList {
+    this.#listsReady()
+    return this.entities.labels(id)
   }
 
   append(row: {
@@ -48,6 +57,7 @@ export class SegmentTable {
     this.local[label] = row.local
     this.cids.push(row.cid)
     this.#byCid.set(row.cid, label)
+    this.#listsReady()
     this.entities.labels(row.entity).push(label)
     this.regimes.labels(row.regime).push(label)
     this.count++
@@ -68,8 +78,6 @@ export class SegmentTable {
     const entities = c.entities.length
     const regimes = c.regimes.length
     const dims = this.entityDims
-    const entityCounts = new Uint32Array(entities)
-    const regimeCounts = new Uint32Array(regimes)
     for (let label = 0; label < n; label++) {
       const entity = c.entity[label] as number
       const regime = c.regime[label] as number
@@ -77,20 +85,10 @@ export class SegmentTable {
       if (entity === dims.length && entity < entities) dims.push(dim)
       else if (entity > dims.length || dims[entity] !== dim) return `entity ids out of order or of two dimensions at label ${label}`
       if (regime >= regimes || typeof c.cids[label] !== 'string') return `label ${label} names an unknown regime or no CID`
-      entityCounts[entity] = (entityCounts[entity] as number) + 1
-      regimeCounts[regime] = (regimeCounts[regime] as number) + 1
     }
     const cids = c.cids as readonly string[]
     for (let label = 0; label < n; label++) this.#byCid.set(cids[label] as string, label)
     if (this.#byCid.size !== n) return 'CIDs are not one per segment'
-    const byEntity = new Postings(entityCounts)
-    const byRegime = new Postings(regimeCounts)
-    for (let label = 0; label < n; label++) {
-      byEntity.add(c.entity[label] as number, label)
-      byRegime.add(c.regime[label] as number, label)
-    }
-    for (const [id, labels] of byEntity.lists.entries()) this.entities.restoreLabels(id, labels)
-    for (const [id, labels] of byRegime.lists.entries()) this.regimes.restoreLabels(id, labels)
     this.entity = c.entity
     this.regime = c.regime
     this.from = c.from
@@ -100,7 +98,33 @@ export class SegmentTable {
     this.local = c.local
     this.cids = cids.slice()
     this.count = n
+    this.#listsPending = true
     return undefined
+  }
+
+  /** The label lists of a restored table, from its columns (ids checked by restore): a count, then a fill. */
+  #listsReady(): void {
+    if (!this.#listsPending) return
+    this.#listsPending = false
+    for (const [interner, ids] of [
+      [this.entities, this.entity],
+      [this.regimes, this.regime],
+    ] as const) {
+      const counts = new Uint32Array(interner.size)
+      for (let label = 0; label < this.count; label++) {
+        const id = ids[label] as number
+        counts[id] = (counts[id] as number) + 1
+      }
+      const lists = Array.from(counts, (count) => new Uint32Array(count))
+      const filled = new Uint32Array(interner.size)
+      for (let label = 0; label < this.count; label++) {
+        const id = ids[label] as number
+        const at = filled[id] as number
+        ;(lists[id] as Uint32Array)[at] = label
+        filled[id] = at + 1
+      }
+      for (const [id, labels] of lists.entries()) interner.restoreLabels(id, labels)
+    }
   }
 
   #grow(capacity: number): void {
@@ -131,23 +155,6 @@ export interface RestoredColumns extends SegmentColumns {
   regimes: readonly string[]
   cids: readonly unknown[]
   local: Uint32Array
-}
-
-/** Each id's labels, filled in label order into arrays of the sizes counted beforehand. */
-class Postings {
-  readonly lists: Uint32Array[]
-  readonly #filled: Uint32Array
-
-  constructor(counts: Uint32Array) {
-    this.lists = Array.from(counts, (count) => new Uint32Array(count))
-    this.#filled = new Uint32Array(counts.length)
-  }
-
-  add(id: number, label: number): void {
-    const at = this.#filled[id] as number
-    ;(this.lists[id] as Uint32Array)[at] = label
-    this.#filled[id] = at + 1
-  }
 }
 
 function growU32(a: Uint32Array, capacity: number): Uint32Array {
