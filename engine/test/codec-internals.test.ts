@@ -4,11 +4,11 @@ import { describe, expect, it } from 'vitest'
 import { candidateExponents, digitsOf, restore, scaleColumn } from '../src/codec/decimal.ts'
 import { expNeg, POW10, pow2, sqrt } from '../src/codec/exact-math.ts'
 import { addUlps, ulpDistance } from '../src/codec/float-bits.ts'
-import { IntStream } from '../src/codec/int-coder.ts'
+import { ALPHAS, IntStream, priceResiduals } from '../src/codec/int-coder.ts'
 import { newIntProbs } from '../src/codec/int-prior.ts'
 import { PREDICTORS, reconstruct, residuals } from '../src/codec/predict.ts'
 import { quantizeColumn, reconstructValue, stepFor } from '../src/codec/quantize.ts'
-import { CostMeter, newProbs, RangeDecoder, RangeEncoder } from '../src/codec/range-coder.ts'
+import { CostMeter, cloneProbs, newProbs, RangeDecoder, RangeEncoder } from '../src/codec/range-coder.ts'
 import { getRound, getSignedWide, getSmall, getWide, putRound, putSignedWide, putSmall, putWide } from '../src/codec/universal.ts'
 import { seeded as prng } from './seeded.ts'
 
@@ -95,6 +95,32 @@ describe('integer residual coder', () => {
       const back = newIntProbs(trial % 2)
       const decoder = new IntStream(bucket, alpha)
       for (const v of values) expect(decoder.decode(dec, back)).toBe(v)
+    }
+  })
+
+  it('prices a stream as the cost meter counts its coding, at every activity speed, and leaves the contexts alone', () => {
+    const r = prng(9)
+    for (let trial = 0; trial < 300; trial++) {
+      // Long runs of zeros (priced a run at a time) between residuals of every size.
+      const values = new Float64Array(1 + Math.floor(r() * 300))
+      for (let i = 0; i < values.length; i++) {
+        if (r() < 0.7) continue
+        const v = Math.floor(r() * r() * 2 ** Math.floor(r() * 40))
+        values[i] = r() < 0.5 ? -v : v
+      }
+      const bucket = Math.floor(r() * 30)
+      const alpha = ALPHAS[trial % ALPHAS.length] as number
+      const probs = newIntProbs(trial % 2)
+      // Contexts already used by an earlier stream, as the encoder's are when it prices the next dimension.
+      const warm = new IntStream(Math.floor(r() * 10), alpha)
+      for (let i = 0; i < 50; i++) warm.encode(new CostMeter(), probs, Math.floor(r() * 5) - 2)
+      const before = cloneProbs(probs)
+      const priced = priceResiduals(probs, values, 0, values.length, bucket, alpha)
+      expect(probs.p.every((x, i) => x === before.p[i]) && probs.n.every((x, i) => x === before.n[i])).toBe(true)
+      const meter = new CostMeter()
+      const stream = new IntStream(bucket, alpha)
+      for (const v of values) stream.encode(meter, probs, v)
+      expect(priced).toBeCloseTo(meter.bits, 6)
     }
   })
 

@@ -29,10 +29,10 @@ const EXACT_TRIAL_BITS = 3
 /** … when its values are decimals with a resolution at least this fraction of the step. */
 const EXACT_TRIAL_RESOLUTION = 8
 
-/** How one dimension will be written. */
+/** How one dimension will be written: `bits` in all, `columnBits` of them the integer column's (chooseIntColumn's price). */
 type Plan =
-  | { kind: 'quantised'; step: Step; offset: number; q: Float64Array; coding: ColumnCoding; bits: number }
-  | { kind: 'decimal'; scaled: Scaled; coding: ColumnCoding; bits: number }
+  | { kind: 'quantised'; step: Step; offset: number; q: Float64Array; coding: ColumnCoding; columnBits: number; bits: number }
+  | { kind: 'decimal'; scaled: Scaled; coding: ColumnCoding; columnBits: number; bits: number }
   | { kind: 'xor'; bits: number }
 
 export function encodeSegment(obs: SegmentObservations, options: EncodeOptions): Uint8Array {
@@ -69,8 +69,8 @@ export function encodeSegment(obs: SegmentObservations, options: EncodeOptions):
 function priorFamily(models: Models, plan: Plan, r: Float64Array): number {
   if (plan.kind === 'xor') return 0
   const v = plan.kind === 'quantised' ? plan.q : plan.scaled.m
-  // The value contexts are still at prior 0 here (dimension 0); pricing leaves them so.
-  const heavy = priceIntColumn(models.val, v, plan.coding, r)
+  // The value contexts are still at prior 0 here (dimension 0), as they were when the plan priced its column.
+  const heavy = plan.columnBits
   resetIntProbs(models.scratch.val, 1)
   const light = priceIntColumn(models.scratch.val, v, plan.coding, r)
   return light < heavy ? 1 : 0
@@ -106,7 +106,7 @@ function planLossy(models: Models, column: Float64Array, e: number, r: Float64Ar
     const offset = chooseGridShift(column, e, step.step, q)
     if (offset >= 0) {
       const { bits, ...coding } = chooseIntColumn(models.val, q, r)
-      const plan: Plan = { kind: 'quantised', step, offset, q, coding, bits: bits + stepBits(step) + OFFSET_BITS }
+      const plan: Plan = { kind: 'quantised', step, offset, q, coding, columnBits: bits, bits: bits + stepBits(step) + OFFSET_BITS }
       // Storing exactly can only win when the values sit on a lattice about as coarse as the step.
       if (bits <= EXACT_TRIAL_BITS * n || sampleResolution(column) * EXACT_TRIAL_RESOLUTION < step.step) return plan
       const exact = planExact(models, column, r)
@@ -129,7 +129,7 @@ function planExact(models: Models, column: Float64Array, r: Float64Array): Plan 
     first ??= coding
     let total = bits + 1 + smallBits(zigzag(k))
     if (scaled.corrected) total += correctionBits(models, scaled.c)
-    if (best === null || total < best.bits) best = { kind: 'decimal', scaled, coding, bits: total }
+    if (best === null || total < best.bits) best = { kind: 'decimal', scaled, coding, columnBits: bits, bits: total }
   }
   if (best === null || best.bits > XOR_TRIAL_BITS * n) {
     copyProbs(models.scratch.xor, models.xor)

@@ -14,7 +14,17 @@
  */
 import { pow2 } from './exact-math.ts'
 import { BUCKETS, bucketMean, bucketOf, CLASSES, D_BASE, E_BASE, EXPECTED, G_BASE, M_BASE, S_BASE, Z_BASE } from './int-layout.ts'
-import { type BitSink, beginTrial, type Probs, type RangeDecoder, spendTrial } from './range-coder.ts'
+import {
+  afterZero,
+  type BitSink,
+  beginTrial,
+  countAfter,
+  type Probs,
+  type RangeDecoder,
+  spendTrial,
+  touchTrial,
+  zeroCost,
+} from './range-coder.ts'
 
 export { BUCKETS, bucketOf }
 
@@ -168,15 +178,15 @@ export function encodeResiduals(
   }
 }
 
-/** The decisions of one residual, as context · 2 + bit, for priceResiduals (at most 1 + 1 + 1 + CLASSES + 2). */
+/** The decisions of a non-zero residual, as context · 2 + bit, for priceResiduals (at most 1 + 1 + 1 + CLASSES + 2). */
 const decisions = new Int32Array(CLASSES + 8)
 
 /**
  * Bits IntStream would spend on r[from..n) starting at `bucket`: the same decisions as `encode` priced in a
  * trial (range-coder.ts), in one tight loop (the encoder prices every predictor with it). The contexts adapt
  * as they would, in the trial's copies; `probs` itself is left as it was. Stops early, returning more than
- * `limit`, once the cost passes it. Each residual's decisions are listed first, then priced in order by one
- * inlined `spend`: no call per decision, no boxed number per cost.
+ * `limit`, once the cost passes it. A non-zero residual's decisions are listed first, then priced in order by
+ * one inlined `spend`: no call per decision, no boxed number per cost.
  */
 export function priceResiduals(
   probs: Probs,
@@ -190,57 +200,78 @@ export function priceResiduals(
   const trial = beginTrial(probs)
   const { p, n: counts, tp, tn, mark, id } = trial
   const ops = decisions
+  // After a zero the activity is a − a·α, exactly a·(1 − α) for the ALPHAS (1/4 and 0): one product.
+  const keep = 1 - alpha
   let activity = startActivity(bucket)
   let sign = 1
   let bits = 0
   for (let i = from; i < n; i++) {
     const x = r[i]!
-    const b = bucketOf(activity)
-    let m = 0
-    let direct = 0
-    let a = 0
+    let b = bucketOf(activity)
     if (x === 0) {
-      ops[m++] = (Z_BASE + b) * 2
-    } else {
-      ops[m++] = (Z_BASE + b) * 2 + 1
-      const negative = x < 0 ? 1 : 0
-      ops[m++] = (S_BASE + sign) * 2 + negative
-      a = negative ? -x : x
-      const e = floorLog2(a)
-      const k = EXPECTED[b]!
-      const row = b * CLASSES
-      if (k > 0) ops[m++] = (G_BASE + b) * 2 + (e >= k ? 1 : 0)
-      if (e >= k) {
-        for (let j = k; j < e; j++) ops[m++] = (E_BASE + row + j) * 2 + 1
-        if (e < CLASSES - 1) ops[m++] = (E_BASE + row + e) * 2
-      } else {
-        for (let j = k - 1; j > e; j--) ops[m++] = (D_BASE + row + j) * 2 + 1
-        if (e > 0) ops[m++] = (D_BASE + row + e) * 2
-      }
-      if (e >= 1) {
-        const half = pow2(e - 1)
-        let rest = a - 2 * half
-        const t1 = rest >= half ? 1 : 0
-        ops[m++] = (M_BASE + e * 3) * 2 + t1
-        if (e >= 2) {
-          rest -= t1 * half
-          const t2 = rest >= half / 2 ? 1 : 0
-          ops[m++] = (M_BASE + e * 3 + 1 + t1) * 2 + t2
-          direct = e - 2
+      // A run of zeros (most residuals): one decision each, its context held in locals while the bucket stays.
+      let c = Z_BASE + b
+      touchTrial(p, counts, tp, tn, mark, id, c)
+      let q16 = tp[c]!
+      let seen = tn[c]!
+      for (;;) {
+        bits += zeroCost(q16)
+        q16 = afterZero(q16, seen)
+        seen = countAfter(seen)
+        activity *= keep
+        if (i + 1 >= n || r[i + 1] !== 0) break
+        i++
+        const next = bucketOf(activity)
+        if (next !== b) {
+          tp[c] = q16
+          tn[c] = seen
+          b = next
+          c = Z_BASE + b
+          touchTrial(p, counts, tp, tn, mark, id, c)
+          q16 = tp[c]!
+          seen = tn[c]!
         }
       }
-      sign = negative ? 0 : 2
+      tp[c] = q16
+      tn[c] = seen
+      sign = 1
+      continue
     }
+    let m = 0
+    let direct = 0
+    ops[m++] = (Z_BASE + b) * 2 + 1
+    const negative = x < 0 ? 1 : 0
+    ops[m++] = (S_BASE + sign) * 2 + negative
+    const a = negative ? -x : x
+    const e = floorLog2(a)
+    const k = EXPECTED[b]!
+    const row = b * CLASSES
+    if (k > 0) ops[m++] = (G_BASE + b) * 2 + (e >= k ? 1 : 0)
+    if (e >= k) {
+      for (let j = k; j < e; j++) ops[m++] = (E_BASE + row + j) * 2 + 1
+      if (e < CLASSES - 1) ops[m++] = (E_BASE + row + e) * 2
+    } else {
+      for (let j = k - 1; j > e; j--) ops[m++] = (D_BASE + row + j) * 2 + 1
+      if (e > 0) ops[m++] = (D_BASE + row + e) * 2
+    }
+    if (e >= 1) {
+      const half = pow2(e - 1)
+      let rest = a - 2 * half
+      const t1 = rest >= half ? 1 : 0
+      ops[m++] = (M_BASE + e * 3) * 2 + t1
+      if (e >= 2) {
+        rest -= t1 * half
+        const t2 = rest >= half / 2 ? 1 : 0
+        ops[m++] = (M_BASE + e * 3 + 1 + t1) * 2 + t2
+        direct = e - 2
+      }
+    }
+    sign = negative ? 0 : 2
     for (let o = 0; o < m; o++) {
       const op = ops[o]!
       const c = op >> 1
       const bit = op & 1
       bits += spendTrial(p, counts, tp, tn, mark, id, c, bit)
-    }
-    if (x === 0) {
-      activity -= activity * alpha
-      sign = 1
-      continue
     }
     bits += direct // e − 2 bits sent as they are (adding 0 when there are none changes nothing)
     activity += (a - activity) * alpha

@@ -122,6 +122,31 @@ export function beginTrial(probs: Probs): Trial {
   return trial
 }
 
+/** Makes the trial's copy of context i, unless this trial has one already (tp[i] and tn[i] are then its state). */
+export function touchTrial(p: Uint16Array, n: Uint8Array, tp: Uint16Array, tn: Uint8Array, mark: Uint32Array, id: number, i: number): void {
+  if (mark[i] !== id) {
+    mark[i] = id
+    tp[i] = p[i]!
+    tn[i] = n[i]!
+  }
+}
+
+/** Bits spent coding a 0 at 16-bit probability `q16` (of a 1): what `spend` returns for a 0. */
+export function zeroCost(q16: number): number {
+  const q = q16 >>> 4
+  return COST[PROB_ONE - (q < 1 ? 1 : Math.min(q, PROB_ONE - 1))]!
+}
+
+/** A 16-bit probability after a 0 is coded with it, having seen `count` bits: what `adapt` makes of it. */
+export function afterZero(q16: number, count: number): number {
+  return q16 - ((q16 * RATE[count]!) >>> 16)
+}
+
+/** A context's count after one more bit. */
+export function countAfter(count: number): number {
+  return count < COUNT_LIMIT ? count + 1 : count
+}
+
 /** Bits spent coding `bit` with context i in a trial, which then adapts its copy: `spend` on the copy. */
 export function spendTrial(
   p: Uint16Array,
@@ -133,11 +158,7 @@ export function spendTrial(
   i: number,
   bit: number,
 ): number {
-  if (mark[i] !== id) {
-    mark[i] = id
-    tp[i] = p[i]!
-    tn[i] = n[i]!
-  }
+  touchTrial(p, n, tp, tn, mark, id, i)
   const c = tn[i]!
   const q16 = tp[i]!
   const rate = RATE[c]!
