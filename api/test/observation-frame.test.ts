@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { WebSocket } from 'ws'
 import { createClientOver } from '../src/client/create-client.ts'
 import { nodeHttpTransport } from '../src/client/node-http-transport.ts'
+import type { SocketClass } from '../src/client/socket-call-link.ts'
 import { encodeObservationFrame } from '../src/wire/observation-frame.ts'
 import { type ApiFixture, observations, startFixture } from './api-fixture.ts'
 
@@ -113,6 +115,57 @@ describe('ingest as one binary frame', () => {
     expect((await postFrame(good, f.tokens.read)).status).toBe(403)
     expect(f.node.log.head()?.seq).toBe(before)
     expect(f.node.views.entity('frame-bad')).toBeUndefined()
+  })
+
+  it('over a WebSocket, the typed client sends the frame as base64 text, with the same rows and errors', async () => {
+    const sent: string[] = []
+    class RecordingSocket extends WebSocket {
+      override send(data: string) {
+        const message = JSON.parse(data) as { method?: string; params?: { path: string } }
+        if (message.method === 'mutation') sent.push(message.params?.path as string)
+        super.send(data)
+      }
+    }
+    const http = nodeHttpTransport()
+    const client = createClientOver(
+      { url: f.server.url, token: f.tokens.write, transport: 'ws' },
+      http,
+      RecordingSocket as unknown as SocketClass,
+    )
+    try {
+      const rows = observations('framed-ws', 0, 300)
+      expect(await client.ingest.mutate({ observations: rows })).toMatchObject({ rows: 300, entities: ['framed-ws'] })
+      await client.ingest.mutate({ observations: [{ entity: 'framed-ws-meta', ts: 1_700_000_000_000, vector: [1], meta: { k: 'v' } }] })
+      expect(sent).toEqual(['ingestFrameBase64', 'ingest'])
+      expect((await client.read.query({ entity: 'framed-ws' })).map((r) => r.ts)).toEqual(rows.map((r) => r.ts))
+      // A bad value is named where it is, as the JSON path names it, and nothing of the batch is kept.
+      const before = f.node.views.entity('framed-ws')?.observations
+      const bad = [...observations('framed-ws', 300, 3), { entity: 'framed-ws', ts: 1, vector: [1, Number.NaN] }]
+      const refused = await client.ingest.mutate({ observations: bad }).catch((err: { data?: { field?: string } }) => err)
+      expect((refused as { data?: { field?: string } }).data?.field).toBe('observations.3.vector.1')
+      expect(f.node.views.entity('framed-ws')?.observations).toBe(before)
+    } finally {
+      await client.close()
+    }
+  })
+
+  it('ingestFrameBase64 refuses text that is not base64, and base64 that is not a frame, naming the field', async () => {
+    const call = async (input: string) => {
+      const response = await fetch(`${f.server.url}/trpc/ingestFrameBase64`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${f.tokens.write}`, 'content-type': 'application/json' },
+        body: JSON.stringify(input),
+      })
+      return { status: response.status, body: (await response.json()) as { error?: { message: string; data: { field?: string } } } }
+    }
+    const before = f.node.log.head()?.seq
+    const notBase64 = await call('not base64 at all!')
+    expect(notBase64.status).toBe(400)
+    expect(notBase64.body.error?.message).toContain('base64')
+    const notFrame = await call(Buffer.from('not a frame at all').toString('base64'))
+    expect(notFrame.status).toBe(400)
+    expect(notFrame.body.error?.data.field).toBe('body')
+    expect(f.node.log.head()?.seq).toBe(before)
   })
 
   it('leaves as JSON what a frame cannot carry: meta, string timestamps, mixed dimensions of one entity, entity ids JSON refuses', () => {

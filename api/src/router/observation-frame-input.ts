@@ -11,6 +11,9 @@ const headerSchema = z.strictObject({
   entity: entityId.optional(),
 })
 
+/** An observation frame as base64 text; its bytes are then checked as a binary frame's are. */
+export const frameBase64Input = z.base64({ message: 'is not base64' })
+
 const refuse = (field: string, message: string): VsdbError => new VsdbError('INVALID_INPUT', `${field}: ${message}`, { field })
 
 /**
