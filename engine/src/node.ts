@@ -19,9 +19,11 @@ import {
   eventsAfter,
   type LoadedCheckpoint,
   loadSegmentIndex,
+  type OpenedCheckpoint,
+  openCheckpoint,
   type Rejected,
   type RetentionView,
-  readCheckpoint,
+  readCheckpointFiles,
   type SegmentFilter,
   type SegmentFilters,
   type SegmentHit,
@@ -590,9 +592,12 @@ class EngineNode implements VsdbNode {
     return join(this.log.dir, 'projections')
   }
 
-  /** The checkpoint's views and index if the log holds its position, then the log's tail; else a replay from zero. */
-  async load(read: CheckpointRead): Promise<void> {
-    const rejected = 'rejected' in read ? read : await checkPosition(read, this.log)
+  /**
+   * The checkpoint's views and index if the log holds its position (`position`: what checkPosition said), then
+   * the log's tail; else a replay from zero.
+   */
+  async load(read: CheckpointRead, position: Rejected | undefined): Promise<void> {
+    const rejected = 'rejected' in read ? read : position
     if (rejected === undefined && !('rejected' in read)) {
       this.index = read.dirs
       this.views = createViews(read.state)
@@ -658,22 +663,26 @@ class EngineNode implements VsdbNode {
 type CheckpointRead = LoadedCheckpoint<SegmentIndex> | Rejected
 
 /** A checkpoint's views and vector index, read and checked against their hashes: all but their position in the log. */
-function readProjections(root: string): Promise<CheckpointRead> {
-  return readCheckpoint(root, (dir, hashes) => loadSegmentIndex(join(dir, 'index'), { manifestSha256: hashes['index/'] })).then((read) => {
-    if ('rejected' in read || read.dirs.size === read.state.segments.count) return read
-    return { rejected: `checkpoint index unusable: it holds ${read.dirs.size} segments, the views ${read.state.segments.count}` }
-  })
+async function readProjections(opened: OpenedCheckpoint | Rejected): Promise<CheckpointRead> {
+  if ('rejected' in opened) return opened
+  const read = await readCheckpointFiles(opened, (dir, hashes) =>
+    loadSegmentIndex(join(dir, 'index'), { manifestSha256: hashes['index/'] }),
+  )
+  if ('rejected' in read || read.dirs.size === read.state.segments.count) return read
+  return { rejected: `checkpoint index unusable: it holds ${read.dirs.size} segments, the views ${read.state.segments.count}` }
 }
 
 /** Opens a node: its log, and the views (from the last checkpoint and the log's tail, or folded from zero). */
 export async function openNode(options: NodeOptions): Promise<VsdbNode> {
   // The checkpoint is read while the log opens: its files vouch for themselves by their hashes, and its
-  // position is checked against the log before it is used (load).
-  const checkpoint = readProjections(join(resolve(options.dir), 'projections'))
+  // position (in its manifest, read first) is checked against the log as soon as the log is open.
+  const opened = openCheckpoint(join(resolve(options.dir), 'projections'))
+  const checkpoint = opened.then(readProjections)
   const log = await openLog({ dir: options.dir })
   try {
+    const position = opened.then((o) => ('rejected' in o ? o : checkPosition(o, log)))
     const node = new EngineNode(log, createViews(), { ...DEFAULT_SEGMENTER_CONFIG, ...options.segmenter }, options.parts)
-    await node.load(await checkpoint)
+    await node.load(await checkpoint, await position)
     return node
   } catch (err) {
     await log.close()

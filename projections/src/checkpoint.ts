@@ -98,6 +98,12 @@ export async function loadCheckpoint(root: string, log: Log): Promise<LoadedChec
   return (await checkPosition(read, log)) ?? read
 }
 
+/** A checkpoint's directory and its manifest, whose own check has passed; none of its files read yet. */
+export interface OpenedCheckpoint {
+  dir: string
+  manifest: CheckpointManifest
+}
+
 /**
  * The current checkpoint's files, each checked against the sha-256 its manifest vouches for, and the views
  * state decoded; the log is not looked at (see checkPosition), so this may run while the log opens.
@@ -109,6 +115,12 @@ export async function readCheckpoint<T>(
   root: string,
   readDirs: (dir: string, hashes: Readonly<Record<string, string>>) => Promise<T>,
 ): Promise<LoadedCheckpoint<T> | Rejected> {
+  const opened = await openCheckpoint(root)
+  return 'rejected' in opened ? opened : readCheckpointFiles(opened, readDirs)
+}
+
+/** The current checkpoint's manifest (the first step of readCheckpoint): a caller may check its position meanwhile. */
+export async function openCheckpoint(root: string): Promise<OpenedCheckpoint | Rejected> {
   let name: string
   try {
     name = (await readFile(join(root, POINTER), 'utf8')).trim()
@@ -124,6 +136,14 @@ export async function readCheckpoint<T>(
   }
   if (manifest.format !== FORMAT) return { rejected: `checkpoint format ${manifest.format} is not ${FORMAT}` }
   if (manifest.check !== manifestCheck(manifest)) return { rejected: 'checkpoint manifest does not match its own check' }
+  return { dir, manifest }
+}
+
+/** The rest of readCheckpoint: the files of a checkpoint whose manifest openCheckpoint read. */
+export async function readCheckpointFiles<T>(
+  { dir, manifest }: OpenedCheckpoint,
+  readDirs: (dir: string, hashes: Readonly<Record<string, string>>) => Promise<T>,
+): Promise<LoadedCheckpoint<T> | Rejected> {
   const dirs = readDirs(dir, manifest.files).then(
     (value) => ({ value }),
     (err: unknown) => ({ rejected: `checkpoint ${dir}: ${(err as Error).message}` }),

@@ -4,8 +4,11 @@ export {
   checkPosition,
   type LoadedCheckpoint,
   loadCheckpoint,
+  type OpenedCheckpoint,
+  openCheckpoint,
   type Rejected,
   readCheckpoint,
+  readCheckpointFiles,
   writeCheckpoint,
 } from './checkpoint.ts'
 export { stateDigest } from './digest.ts'
