@@ -205,9 +205,9 @@ class LevelLog implements Log {
   }
 
   async start(): Promise<void> {
-    const raw = await this.#heads.get(this.node)
+    // Both reads at once (an open waits on them); the last seq counts only when the node has a head.
+    const [raw, head] = await Promise.all([this.#heads.get(this.node), this.#lastOf(this.node)])
     if (raw !== undefined) {
-      const head = await this.#lastOf(this.node)
       this.#head = head
       this.#durableHead = head
       this.#tip = head
