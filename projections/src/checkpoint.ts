@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Log } from '@vsdb/log'
@@ -119,18 +120,22 @@ export async function readCheckpoint<T>(
   return 'rejected' in opened ? opened : readCheckpointFiles(opened, readDirs)
 }
 
-/** The current checkpoint's manifest (the first step of readCheckpoint): a caller may check its position meanwhile. */
+/**
+ * The current checkpoint's manifest (the first step of readCheckpoint): a caller may check its position meanwhile.
+ * Two small files, read synchronously: the reads after them (the vector index's graphs, which a worker thread
+ * then loads) start without waiting for a turn of the event loop.
+ */
 export async function openCheckpoint(root: string): Promise<OpenedCheckpoint | Rejected> {
   let name: string
   try {
-    name = (await readFile(join(root, POINTER), 'utf8')).trim()
+    name = readFileSync(join(root, POINTER), 'utf8').trim()
   } catch {
     return { rejected: 'no checkpoint' }
   }
   const dir = join(root, name)
   let manifest: CheckpointManifest
   try {
-    manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as CheckpointManifest
+    manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as CheckpointManifest
   } catch (err) {
     return { rejected: `checkpoint unreadable: ${(err as Error).message}` }
   }

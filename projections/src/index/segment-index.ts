@@ -12,6 +12,7 @@ import {
   type ManifestFile,
   readManifest,
   readVerified,
+  readVerifiedSync,
   removeTemps,
   tempPath,
   VERSION,
@@ -439,9 +440,9 @@ class HnswSegmentIndex implements SegmentIndex {
   }
 }
 
-/** One dimension's HNSW file, checked against its size and sha-256, then read by hnswlib. */
+/** One dimension's HNSW file, checked against its size and sha-256 (here and now), then read by hnswlib in its thread. */
 async function readGraph(dir: string, entry: Manifest['dimensions'][number], space: SegmentSpace): Promise<HierarchicalNSW> {
-  await readVerified(dir, entry.file)
+  readVerifiedSync(dir, entry.file)
   try {
     return await DimensionIndex.readGraph(join(dir, entry.file.name), space, entry.dim)
   } catch (err) {
@@ -480,7 +481,7 @@ function writeFailed(dir: string, err: unknown): VsdbError {
 export async function loadSegmentIndex(dir: string, options: LoadSegmentIndexOptions = {}): Promise<SegmentIndex> {
   if (typeof dir !== 'string' || dir.length === 0) throw new VsdbError('INVALID_INPUT', 'dir must be a directory path', { field: 'dir' })
   const { efSearch } = resolveLoadOptions(options)
-  const manifest = await readManifest(dir, options.manifestSha256)
+  const manifest = readManifest(dir, options.manifestSha256)
   const resolved = resolveOptions({
     space: manifest.space,
     m: manifest.m,
