@@ -129,6 +129,7 @@ export interface Log {
    * and most commands never need it: pins are written with the blocks).
    */
   helia(): Promise<Helia>
+  /** This node's last event on disk: what a reader can fetch (events being signed or written are not yet it). */
   head(): Head | null
   heads(): Promise<Head[]>
   append<T extends EventType>(input: AppendInput<T>): Promise<StoredEvent<T>>
@@ -222,7 +223,7 @@ class LevelLog implements Log {
   }
 
   head(): Head | null {
-    return this.#head
+    return this.#durableHead
   }
 
   async heads(): Promise<Head[]> {

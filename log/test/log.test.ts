@@ -52,7 +52,9 @@ describe('log', () => {
 
   it('rejects every append chained onto a failed write, then chains on from the last written event', async () => {
     const dir = await tempDir()
-    const log = await initLog({ dir })
+    await (await initLog({ dir })).close()
+    // Groups of at most 50, so that the 400 appends below take a third write however fast the worker signs them.
+    const log = await openLog({ dir, maxGroup: 50 })
     // A batch large enough to start the signing worker, so the failure also meets slices signed in it.
     const [before] = (
       await log.appendBatch(Array.from({ length: 64 }, () => ({ type: 'trust' as const, payload: trustPayload(log.node) })))
@@ -137,6 +139,30 @@ describe('log', () => {
     }
     expect(await log.stats()).toEqual(before)
     expect(log.head()?.seq).toBe(0)
+    await log.close()
+  })
+
+  it('head() is the last event written: never one still being signed or written, always one a reader can fetch', async () => {
+    const log = await initLog({ dir: await tempDir() })
+    let acknowledged = 0
+    let settled = 0
+    const appends = Array.from({ length: 300 }, () =>
+      log.append({ type: 'trust', payload: trustPayload(log.node) }).then((stored) => {
+        acknowledged = Math.max(acknowledged, stored.event.seq)
+        settled++
+      }),
+    )
+    const seen = new Set<number>()
+    while (settled < appends.length) {
+      const head = log.head()
+      expect(head?.seq).toBeLessThanOrEqual(acknowledged)
+      seen.add(head?.seq as number)
+      expect((await log.getEvent(head?.cid as CID)).event.seq).toBe(head?.seq)
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    await Promise.all(appends)
+    expect(seen.size).toBeGreaterThan(1)
+    expect(log.head()?.seq).toBe(300)
     await log.close()
   })
 
