@@ -13,7 +13,8 @@ import { createHash, type Hash } from 'node:crypto'
  * The hash runs as segments are added, so `digest()` costs a copy of the hash state, not a pass over the index.
  */
 export class RunningDigest {
-  #hash: Hash
+  /** Made at the first flush: a loaded index that is never digested (a restart) makes none. */
+  #hash: Hash | null = null
   // Labels are encoded into this buffer and hashed a chunk at a time: one hash call per label costs more than
   // the encoding (a restart re-adds every segment of the checkpoint).
   #buf = Buffer.allocUnsafe(1 << 16)
@@ -21,8 +22,7 @@ export class RunningDigest {
   #used = 0
 
   constructor(space: string) {
-    this.#hash = createHash('sha256')
-    this.#hash.update(`vsdb/segment-index/v1\0${space}\0`, 'utf8')
+    this.#used = this.#buf.write(`vsdb/segment-index/v1\0${space}\0`, 'utf8')
   }
 
   #reserve(size: number): void {
@@ -34,10 +34,13 @@ export class RunningDigest {
     }
   }
 
-  #flush(): void {
-    if (this.#used === 0) return
-    this.#hash.update(this.#buf.subarray(0, this.#used))
+  #flush(): Hash {
+    this.#hash ??= createHash('sha256')
+    const hash = this.#hash
+    if (this.#used === 0) return hash
+    hash.update(this.#buf.subarray(0, this.#used))
     this.#used = 0
+    return hash
   }
 
   add(cid: string, entity: string, regime: string, from: number, to: number, anomaly: number, centroid: ArrayLike<number>): void {
@@ -66,7 +69,6 @@ export class RunningDigest {
 
   /** sha-256 (hex) of everything added so far; adding may go on. */
   hex(): string {
-    this.#flush()
-    return this.#hash.copy().digest('hex')
+    return this.#flush().copy().digest('hex')
   }
 }
