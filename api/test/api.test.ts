@@ -1,6 +1,8 @@
+import { Agent, get as httpGet } from 'node:http'
 import { clusterStatusSchema } from '@vsdb/engine'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createClient } from '../src/client/node-client.ts'
+import { openTokenStore } from '../src/tokens/index.ts'
 import { type ApiFixture, observations, startFixture } from './api-fixture.ts'
 
 let f: ApiFixture
@@ -118,6 +120,37 @@ describe('API over HTTP and WebSocket', () => {
     } finally {
       await reader.close()
       await stranger.close()
+    }
+  })
+
+  it('checks the token of every request on a keep-alive connection: another token, none, or one revoked elsewhere', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+    const get = (authorization: string | undefined) =>
+      new Promise<{ status: number; reused: boolean; body: string }>((resolve, reject) => {
+        const headers = authorization === undefined ? {} : { authorization: `Bearer ${authorization}` }
+        const req = httpGet(`${f.server.url}/trpc/tokens.list`, { agent, headers }, (res) => {
+          let body = ''
+          res.on('data', (chunk: Buffer) => {
+            body += chunk.toString()
+          })
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, reused: req.reusedSocket, body }))
+        })
+        req.on('error', reject)
+      })
+    try {
+      // A second store on the same file, as `vsdb token create|revoke` in another process.
+      const cli = openTokenStore(f.dir)
+      const made = await cli.create('admin', 'keep-alive')
+      expect((await get(made.token)).status).toBe(200)
+      const answers = [await get(f.tokens.read), await get(undefined), await get(`${made.token.slice(0, -1)}x`), await get(made.token)]
+      expect(answers.map((a) => a.status)).toEqual([403, 401, 401, 200])
+      expect(answers.every((a) => a.reused)).toBe(true)
+      await cli.revoke(made.info.id)
+      const after = await get(made.token)
+      expect(after).toMatchObject({ status: 401, reused: true })
+      expect(JSON.parse(after.body).error.data.code).toBe('UNAUTHORIZED')
+    } finally {
+      agent.destroy()
     }
   })
 

@@ -39,6 +39,11 @@ export interface TokenStore {
   revoke(id: string): Promise<TokenInfo>
   /** The principal a bearer token stands for, or null (unknown, malformed or revoked). Constant time in the secret. */
   verify(token: string): Principal | null
+  /**
+   * A number that changes whenever what `verify` answers may change (the token file changed, or a token was made in
+   * this process): a caller may keep a token's principal while it stays the same. Costs a stat of the file.
+   */
+  version(): number
   /** A token that lives in this process only (the running node's own key for local CLI calls). */
   ephemeral(scope: Scope): string
 }
@@ -50,6 +55,7 @@ class FileTokenStore implements TokenStore {
   readonly #path: string
   #cache: { mtimeMs: number; size: number; records: TokenRecord[] } | null = null
   readonly #ephemeral = new Map<string, { hash: Buffer; scope: Scope }>()
+  #version = 0
 
   constructor(path: string) {
     this.#path = path
@@ -65,6 +71,8 @@ class FileTokenStore implements TokenStore {
     try {
       info = statSync(this.#path)
     } catch {
+      if (this.#cache !== null) this.#version++
+      this.#cache = null
       return []
     }
     if (this.#cache !== null && this.#cache.mtimeMs === info.mtimeMs && this.#cache.size === info.size) return this.#cache.records
@@ -75,6 +83,7 @@ class FileTokenStore implements TokenStore {
       throw new VsdbError('INVALID_INPUT', `${this.#path} is not a valid token file: ${(err as Error).message}`, { path: this.#path })
     }
     this.#cache = { ...info, records: parsed.tokens }
+    this.#version++
     return parsed.tokens
   }
 
@@ -138,10 +147,16 @@ class FileTokenStore implements TokenStore {
     return equal && record.revoked === null ? { id, scope: record.scope } : null
   }
 
+  version(): number {
+    this.#records()
+    return this.#version
+  }
+
   ephemeral(scope: Scope): string {
     const id = randomBytes(8).readBigUInt64BE().toString(36).padStart(13, '0').slice(-12)
     const token = `vsdb_${id}_${randomBytes(32).toString('base64url')}`
     this.#ephemeral.set(id, { hash: sha256(token), scope })
+    this.#version++
     return token
   }
 }
