@@ -105,7 +105,7 @@ function planLossy(models: Models, column: Float64Array, e: number, r: Float64Ar
     const q = new Float64Array(n)
     const offset = chooseGridShift(column, e, step.step, q)
     if (offset >= 0) {
-      const { bits, ...coding } = chooseIntColumn(models.val, q, r)
+      const { coding, bits } = chooseIntColumn(models.val, q, r)
       const plan: Plan = { kind: 'quantised', step, offset, q, coding, columnBits: bits, bits: bits + stepBits(step) + OFFSET_BITS }
       // Storing exactly can only win when the values sit on a lattice about as coarse as the step.
       if (bits <= EXACT_TRIAL_BITS * n || sampleResolution(column) * EXACT_TRIAL_RESOLUTION < step.step) return plan
@@ -125,7 +125,7 @@ function planExact(models: Models, column: Float64Array, r: Float64Array): Plan 
   for (const k of candidateExponents(column).slice(0, MAX_EXPONENT_TRIALS)) {
     const scaled = scaleColumn(column, k, new Float64Array(n), new Float64Array(n))
     if (scaled === null) continue
-    const { bits, ...coding } = chooseIntColumn(models.val, scaled.m, r, { only: first?.predictor, speed: first?.speed, thorough: false })
+    const { coding, bits } = chooseIntColumn(models.val, scaled.m, r, { only: first?.predictor, speed: first?.speed, thorough: false })
     first ??= coding
     let total = bits + 1 + smallBits(zigzag(k))
     if (scaled.corrected) total += correctionBits(models, scaled.c)

@@ -116,7 +116,7 @@ export function chooseIntColumn(
   v: ArrayLike<number>,
   _r: Float64Array,
   options: { only?: Predictor; speed?: number; thorough?: boolean } = {},
-): ColumnCoding & { bits: number } {
+): { coding: ColumnCoding; bits: number } {
   const { only, speed, thorough = true } = options
   const n = v.length
   const center = median(v)
@@ -143,11 +143,11 @@ export function chooseIntColumn(
     }
   }
   if (only === undefined) lastWinner = best
-  if (speed !== undefined) return { predictor: best, speed, bits: bestBits }
+  if (speed !== undefined) return { coding: { predictor: best, speed }, bits: bestBits }
   // Nothing priced (fewer than 5 values and PREVIOUS not a candidate): PREVIOUS, whose residuals may be missing.
   if (bestBits === Number.POSITIVE_INFINITY) residualsOf(best, v, center)
   const slow = price(probs, n, best, 1, bestBits)
-  return slow < bestBits ? { predictor: best, speed: 1, bits: slow } : { predictor: best, speed: 0, bits: bestBits }
+  return slow < bestBits ? { coding: { predictor: best, speed: 1 }, bits: slow } : { coding: { predictor: best, speed: 0 }, bits: bestBits }
 }
 
 /**

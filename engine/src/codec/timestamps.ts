@@ -43,7 +43,7 @@ export function encodeTimestamps(sink: BitSink, probs: Probs, ts: readonly numbe
   sink.direct(regular ? 1 : 0, 1)
   if (regular) return
   const r = new Float64Array(n - 1)
-  const { bits: _, ...coding } = chooseIntColumn(probs, steps, r)
+  const { coding } = chooseIntColumn(probs, steps, r)
   encodeIntColumn(sink, probs, steps, coding, r)
 }
 
