@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import * as dagCbor from '@ipld/dag-cbor'
 import { ClassicLevel } from 'classic-level'
@@ -750,28 +751,28 @@ async function recordOwner(paths: DataDirPaths): Promise<void> {
 
 export async function openLog(options: OpenLogOptions): Promise<Log> {
   const paths = dataDirPaths(options.dir)
+  // In a data directory (one with a config: no store is made anywhere else), the store opens on libuv's threads
+  // while the config and the key are read and checked here.
+  const opening = existsSync(paths.config) ? openDatabase(paths) : null
+  opening?.catch(() => {})
   const reading = readKeyFile(paths.key)
   reading.catch(() => {})
-  const text = await readConfigText(paths)
-  // A data directory (it has a config): its store opens on libuv's threads while the config and the key are checked here.
-  const opening = openDatabase(paths)
-  opening.catch(() => {})
   let config: NodeConfig
   let signer: Signer
   try {
-    config = parseConfig(paths, text)
+    config = parseConfig(paths, await readConfigText(paths))
     signer = await reading
     if (signer.node !== config.node) {
       throw new VsdbError('INVALID_INPUT', `node key in ${paths.key} does not match config node ${config.node}`, { field: 'node' })
     }
   } catch (err) {
-    await opening.then(
+    await opening?.then(
       (db) => db.close(),
       () => {},
     )
     throw err
   }
-  const db = await opening
+  const db = await (opening ?? openDatabase(paths))
   const log = new LevelLog(paths, config, signer, db, options)
   try {
     await Promise.all([recordOwner(paths), log.start()])
