@@ -1,7 +1,10 @@
+import { readFile, rename, writeFile } from 'node:fs/promises'
 import { Agent, get as httpGet } from 'node:http'
+import { join } from 'node:path'
 import { clusterStatusSchema } from '@vsdb/engine'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createClient } from '../src/client/node-client.ts'
+import { startApiServer } from '../src/server/http-server.ts'
 import { openTokenStore } from '../src/tokens/index.ts'
 import { type ApiFixture, observations, startFixture } from './api-fixture.ts'
 
@@ -268,6 +271,67 @@ describe('API over HTTP and WebSocket', () => {
       await client.close()
       await writer.close()
     }
+  })
+
+  it('stops a token revoked elsewhere on an open WebSocket: its next call, and its subscription before the next item', async () => {
+    const cli = openTokenStore(f.dir)
+    const made = await cli.create('read', 'ws-revoke')
+    const client = createClient({ url: f.server.url, token: made.token, transport: 'ws' })
+    const writer = createClient({ url: f.server.url, token: f.tokens.write })
+    try {
+      expect(await client.counts.query()).toMatchObject({ segments: expect.any(Number) })
+      const items: string[] = []
+      let ended!: (err: unknown) => void
+      const error = new Promise<unknown>((resolve) => (ended = resolve))
+      const sub = client.onSegment.subscribe({ entity: 'revoked-feed' }, { onData: (s) => items.push(s.cid), onError: ended })
+      await new Promise((r) => setTimeout(r, 300))
+      await cli.revoke(made.info.id)
+      await writer.ingest.mutate({ observations: observations('revoked-feed', 0, 600) })
+      expect(f.node.segments({ entity: 'revoked-feed' }).length).toBeGreaterThan(0)
+      expect(await error).toMatchObject({ data: { code: 'UNAUTHORIZED' } })
+      expect(items).toEqual([])
+      sub.unsubscribe()
+      await expect(client.counts.query()).rejects.toMatchObject({ data: { code: 'UNAUTHORIZED' } })
+    } finally {
+      await client.close()
+      await writer.close()
+    }
+  })
+
+  it('answers a broken token file without its details: 401 without a token, a 5xx naming no path, and the process keeps serving', async () => {
+    const store = openTokenStore(f.dir)
+    const local = store.ephemeral('read')
+    const file = join(f.dir, 'tokens.json')
+    const good = await readFile(file)
+    const call = async (token: string | undefined) => {
+      const response = await fetch(
+        `${f.server.url}/trpc/counts`,
+        token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } },
+      )
+      return { status: response.status, text: await response.text() }
+    }
+    const server = await startApiServer({ node: f.node, tokens: store })
+    const callLocal = async () => (await fetch(`${server.url}/trpc/counts`, { headers: { authorization: `Bearer ${local}` } })).status
+    try {
+      await writeFile(`${file}.tmp`, '{"format": 1, "tokens": [')
+      await rename(`${file}.tmp`, file)
+      const errors = console.error
+      console.error = () => {}
+      try {
+        expect((await call(undefined)).status).toBe(401)
+        const broken = await call(f.tokens.read)
+        expect(broken.status).toBeGreaterThanOrEqual(500)
+        expect(broken.text).not.toContain(f.dir)
+        expect(await callLocal()).toBe(200)
+      } finally {
+        console.error = errors
+      }
+    } finally {
+      await writeFile(`${file}.tmp`, good)
+      await rename(`${file}.tmp`, file)
+      await server.close()
+    }
+    expect((await call(f.tokens.read)).status).toBe(200)
   })
 
   it('streams a CAR export over REST and over tRPC with the same bytes, and refuses a token-less WebSocket call', async () => {

@@ -2,6 +2,9 @@ import { Agent, type IncomingMessage, request } from 'node:http'
 import { request as requestTls, Agent as TlsAgent } from 'node:https'
 import { contentTypeOf, type HttpTransport } from './http-transport.ts'
 
+/** What a request path may not carry as it is: spaces, controls, non-ASCII. */
+const UNENCODED = /[^\x21-\x7e]/
+
 interface Origin {
   tls: boolean
   hostname: string
@@ -37,10 +40,13 @@ export function nodeHttpTransport(): { transport: HttpTransport; close(): void }
       const { tls, hostname, port } = originOf(pathAt === -1 ? url : url.slice(0, pathAt))
       const bodyHeaders =
         body === undefined ? {} : { 'content-type': contentTypeOf(body), 'content-length': String(Buffer.byteLength(body)) }
+      const raw = pathAt === -1 ? '/' : url.slice(pathAt)
+      // The links send encoded paths; a base URL with a space or a non-ASCII letter in it is encoded here, as a URL would be.
+      const path = UNENCODED.test(raw) ? encodedPath(url) : raw
       const options = {
         hostname,
         port,
-        path: pathAt === -1 ? '/' : url.slice(pathAt),
+        path,
         method,
         headers: { ...headers, ...bodyHeaders },
         agent: tls ? agents.https : agents.http,
@@ -63,4 +69,9 @@ export function nodeHttpTransport(): { transport: HttpTransport; close(): void }
       agents.https.destroy()
     },
   }
+}
+
+function encodedPath(url: string): string {
+  const { pathname, search } = new URL(url)
+  return pathname + search
 }

@@ -75,7 +75,7 @@ export const appRouter = router({
     .mutation(({ ctx, input }) => ctx.node.setRetention(input.policy)),
   /** Segments as they are sealed (or arrive from elsewhere), optionally of one entity and above an anomaly score. */
   onSegment: readProcedure.input(segmentFeedInput).subscription(({ ctx, input, signal }) =>
-    nodeFeed<SegmentRecord>(signal, (push) =>
+    nodeFeed<SegmentRecord>(signal, ctx.stillAllowed, (push) =>
       ctx.node.onEvent((_event, segment) => {
         if (segment !== undefined && segment.anomaly >= input.minAnomaly && (input.entity === undefined || segment.entity === input.entity))
           push(segment)
@@ -87,7 +87,7 @@ export const appRouter = router({
    * null while its segment is open), or with its segment when that arrives from elsewhere. Told once each.
    */
   onAnomaly: readProcedure.input(anomalyFeedInput).subscription(({ ctx, input, signal }) =>
-    nodeFeed<LiveAlert>(signal, (push) =>
+    nodeFeed<LiveAlert>(signal, ctx.stillAllowed, (push) =>
       ctx.node.onAlert((alert) => {
         if (alert.score >= input.threshold && (input.entity === undefined || alert.entity === input.entity)) push(alert)
       }),

@@ -55,13 +55,19 @@ const t = initTRPC.context<ApiContext>().create({
  */
 function scoped(scope: Scope) {
   return t.middleware(async ({ ctx, next }) => {
-    if (ctx.principal === null) {
+    const principal = ctx.principalNow()
+    if (principal === null) {
       throw new TRPCError({ code: 'UNAUTHORIZED', message: 'a bearer token is required (Authorization: Bearer TOKEN)' })
     }
-    if (!scopeAllows(ctx.principal.scope, scope)) {
-      throw new TRPCError({ code: 'FORBIDDEN', message: `this needs a ${scope} token; this token's scope is ${ctx.principal.scope}` })
+    if (!scopeAllows(principal.scope, scope)) {
+      throw new TRPCError({ code: 'FORBIDDEN', message: `this needs a ${scope} token; this token's scope is ${principal.scope}` })
     }
-    const result = await next({ ctx: { ...ctx, principal: ctx.principal } })
+    // A subscription outlives this check: it asks again before each item it sends.
+    const stillAllowed = (): boolean => {
+      const now = ctx.principalNow()
+      return now !== null && scopeAllows(now.scope, scope)
+    }
+    const result = await next({ ctx: { ...ctx, principal, stillAllowed } })
     if (!result.ok && isVsdbError(result.error.cause)) {
       const cause = result.error.cause
       throw new TRPCError({ code: STATUS_OF[cause.code] ?? 'INTERNAL_SERVER_ERROR', message: cause.message, cause })

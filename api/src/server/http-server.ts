@@ -5,11 +5,12 @@ import { fileURLToPath } from 'node:url'
 import { createHTTPHandler } from '@trpc/server/adapters/standalone'
 import { applyWSSHandler } from '@trpc/server/adapters/ws'
 import type { VsdbNode } from '@vsdb/engine'
+import { VsdbError } from '@vsdb/log'
 import { WebSocketServer } from 'ws'
 import { createGatewayHandler } from '../gateway/trustless-gateway.ts'
 import { appRouter } from '../router/app-router.ts'
 import type { ApiContext } from '../router/context.ts'
-import type { TokenStore } from '../tokens/index.ts'
+import type { Principal, TokenStore } from '../tokens/index.ts'
 import { bearerToken, principalOf, requireScope } from './auth.ts'
 import { sendError, sendJson } from './http-errors.ts'
 import { createRestHandler } from './rest-routes.ts'
@@ -47,23 +48,53 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024 * 1024
   const dashboardDir = options.dashboardDir ?? DEFAULT_DASHBOARD
   const listening: { url: string } = { url: '' }
-  const contextFor = (token: string | undefined): ApiContext => ({
-    node,
-    tokens,
-    principal: principalOf(tokens, token),
-    listening,
-  })
+  const principalFor = (token: string | undefined): Principal | null => {
+    try {
+      return principalOf(tokens, token)
+    } catch (err) {
+      // The details (the token file's path and what is wrong with it) are for the node's operator, not its callers.
+      console.error(`vsdb serve: ${(err as Error).message}`)
+      throw new VsdbError('UNAVAILABLE', 'this node cannot check tokens now (its token file is not valid)')
+    }
+  }
+  /** A context whose principal is checked again whenever the tokens change (one per WebSocket connection). */
+  const liveContext = (token: string | undefined): ApiContext => {
+    let version = tokens.version?.()
+    let principal = principalFor(token)
+    return {
+      node,
+      tokens,
+      principal,
+      listening,
+      principalNow() {
+        const now = tokens.version?.()
+        if (now === undefined || now !== version) {
+          principal = principalFor(token)
+          version = now
+        }
+        return principal
+      },
+    }
+  }
+  /** A context for one request, valid while the tokens stay as they are. */
+  const fixedContext = (token: string | undefined): ApiContext => {
+    const principal = token === undefined ? null : principalFor(token)
+    return { node, tokens, principal, listening, principalNow: () => principal }
+  }
+  const anonymous = fixedContext(undefined)
 
   // One context per keep-alive connection and bearer token, made again whenever the tokens change (a revocation
   // counts at once): checking the token itself on every request (a regex, a sha-256, a lookup) cost ~25 µs of a
-  // ~0.35 ms query over HTTP here.
-  const contexts = new WeakMap<object, { authorization: string | undefined; version: number; ctx: ApiContext }>()
+  // ~0.35 ms query over HTTP here. A store without versions is asked on every request.
+  const contexts = new WeakMap<object, { authorization: string; version: number; ctx: ApiContext }>()
   const requestContext = (req: IncomingMessage): ApiContext => {
-    const version = tokens.version()
     const authorization = req.headers.authorization
+    if (authorization === undefined) return anonymous
+    const version = tokens.version?.()
+    if (version === undefined) return fixedContext(bearerToken(req))
     const known = contexts.get(req.socket)
     if (known !== undefined && known.version === version && sameSecret(known.authorization, authorization)) return known.ctx
-    const ctx = contextFor(bearerToken(req))
+    const ctx = fixedContext(bearerToken(req))
     contexts.set(req.socket, { authorization, version, ctx })
     return ctx
   }
@@ -111,7 +142,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     // Browsers cannot set headers on a WebSocket: the token comes as a connection parameter instead.
     createContext: ({ req, info }) => {
       const param = info.connectionParams?.token
-      return contextFor(bearerToken(req) ?? (typeof param === 'string' ? param : undefined))
+      return liveContext(bearerToken(req) ?? (typeof param === 'string' ? param : undefined))
     },
   })
   server.on('upgrade', (req, socket, head) => {
@@ -145,8 +176,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
 }
 
 /** Whether two Authorization headers are the same, in time that does not depend on where they differ. */
-function sameSecret(a: string | undefined, b: string | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b
+function sameSecret(a: string, b: string): boolean {
   const x = Buffer.from(a)
   const y = Buffer.from(b)
   return x.length === y.length && timingSafeEqual(x, y)

@@ -40,10 +40,11 @@ export interface TokenStore {
   /** The principal a bearer token stands for, or null (unknown, malformed or revoked). Constant time in the secret. */
   verify(token: string): Principal | null
   /**
-   * A number that changes whenever what `verify` answers may change (the token file changed, or a token was made in
-   * this process): a caller may keep a token's principal while it stays the same. Costs a stat of the file.
+   * A number that changes whenever what `verify` answers may change (the token file was replaced, written or
+   * removed, or a token was made in this process): a caller may keep a token's principal while it stays the same.
+   * A stat of the file; it never reads or parses it, and never throws.
    */
-  version(): number
+  version?(): number
   /** A token that lives in this process only (the running node's own key for local CLI calls). */
   ephemeral(scope: Scope): string
 }
@@ -53,9 +54,10 @@ const sha256 = (text: string): Buffer => hash('sha256', text, 'buffer')
 
 class FileTokenStore implements TokenStore {
   readonly #path: string
-  #cache: { mtimeMs: number; size: number; records: TokenRecord[] } | null = null
+  #cache: { stamp: string; records: TokenRecord[] } | null = null
   readonly #ephemeral = new Map<string, { hash: Buffer; scope: Scope }>()
   #version = 0
+  #seen = ''
 
   constructor(path: string) {
     this.#path = path
@@ -63,27 +65,20 @@ class FileTokenStore implements TokenStore {
 
   /**
    * Re-read when the file changed, so tokens made by `vsdb token create` work on a running node at once. Synchronous
-   * (a stat, and a read of a few KiB only when the file changed): it runs on every request, and each trip through
-   * libuv's thread pool or the microtask queue costs more than the check itself.
+   * (a stat, and a read of a few KiB only when the file changed): it runs on a request's path, where each trip
+   * through libuv's thread pool or the microtask queue costs more than the check itself.
    */
   #records(): TokenRecord[] {
-    let info: { mtimeMs: number; size: number }
-    try {
-      info = statSync(this.#path)
-    } catch {
-      if (this.#cache !== null) this.#version++
-      this.#cache = null
-      return []
-    }
-    if (this.#cache !== null && this.#cache.mtimeMs === info.mtimeMs && this.#cache.size === info.size) return this.#cache.records
+    const stamp = fileStamp(this.#path)
+    if (stamp === null) return []
+    if (this.#cache !== null && this.#cache.stamp === stamp) return this.#cache.records
     let parsed: z.infer<typeof fileSchema>
     try {
       parsed = fileSchema.parse(JSON.parse(readFileSync(this.#path, 'utf8')))
     } catch (err) {
       throw new VsdbError('INVALID_INPUT', `${this.#path} is not a valid token file: ${(err as Error).message}`, { path: this.#path })
     }
-    this.#cache = { ...info, records: parsed.tokens }
-    this.#version++
+    this.#cache = { stamp, records: parsed.tokens }
     return parsed.tokens
   }
 
@@ -148,7 +143,11 @@ class FileTokenStore implements TokenStore {
   }
 
   version(): number {
-    this.#records()
+    const stamp = fileStamp(this.#path) ?? 'missing'
+    if (stamp !== this.#seen) {
+      this.#seen = stamp
+      this.#version++
+    }
     return this.#version
   }
 
@@ -158,6 +157,19 @@ class FileTokenStore implements TokenStore {
     this.#ephemeral.set(id, { hash: sha256(token), scope })
     this.#version++
     return token
+  }
+}
+
+/**
+ * What identifies the file's content without reading it, or null when there is none: a write goes to a new file
+ * renamed into place (a new inode), and an edit in place changes its size, mtime or ctime (which no tool can set back).
+ */
+function fileStamp(path: string): string | null {
+  try {
+    const { ino, size, mtimeMs, ctimeMs } = statSync(path)
+    return `${ino} ${size} ${mtimeMs} ${ctimeMs}`
+  } catch {
+    return null
   }
 }
 
