@@ -93,7 +93,7 @@ function toColumns(segments: readonly SegmentRecord[]): SegmentColumns {
 
 /**
  * The bytes were checked against their sha-256 before; the sizes are checked all the same, so a bug cannot pass
- * unseen: the columns' here, each record's fields as the records are built (fromColumns).
+ * unseen: the columns' and the CIDs' here, the values' as the records are built (fromColumns).
  */
 function checkSizes(c: SegmentColumns): void {
   const n = c.count

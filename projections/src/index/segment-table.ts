@@ -68,7 +68,7 @@ export class SegmentTable {
    * Fills this (empty) table with a checkpoint's columns, taking ownership of the typed arrays. Returns what is
    * wrong when the columns do not hold together (a name given twice; an id out of range or, for entities, not in
    * first-seen order; an entity of two dimensions; a CID missing or given twice). A restart waits on this, its code
-   * cold: the passes over the labels read and write typed arrays only, with no call per label.
+   * cold: one pass checks the columns, one fills the CID map; the label lists wait for their first use.
    */
   restore(c: RestoredColumns): string | undefined {
     for (const name of c.entities) this.entities.intern(name)
