@@ -1,4 +1,8 @@
-import type { RestoredSegments, SegmentRecord } from './views.ts'
+/** Records read back from a checkpoint: how many, and the records, built when first asked for. */
+export interface Restored<R> {
+  readonly count: number
+  records(): R[]
+}
 
 /**
  * The views' segments, by CID. Those restored from a checkpoint are built on first read (a restart is ready
@@ -6,13 +10,13 @@ import type { RestoredSegments, SegmentRecord } from './views.ts'
  * looked up by CID (a scan, a digest or an ingest never does); segments folded since are added at once. CIDs are
  * unique (each event is folded once), so the two never overlap.
  */
-export class SegmentMap {
-  readonly #added = new Map<string, SegmentRecord>()
-  #restored: RestoredSegments | null
-  #records: readonly SegmentRecord[] = []
-  #byCid: Map<string, SegmentRecord> | null = null
+export class SegmentMap<R extends { cid: string }> {
+  readonly #added = new Map<string, R>()
+  #restored: Restored<R> | null
+  #records: readonly R[] = []
+  #byCid: Map<string, R> | null = null
 
-  constructor(restored?: RestoredSegments) {
+  constructor(restored?: Restored<R>) {
     this.#restored = restored ?? null
   }
 
@@ -20,20 +24,20 @@ export class SegmentMap {
     return this.#added.size + (this.#restored?.count ?? this.#records.length)
   }
 
-  set(cid: string, record: SegmentRecord): void {
+  set(cid: string, record: R): void {
     this.#added.set(cid, record)
   }
 
-  get(cid: string): SegmentRecord | undefined {
+  get(cid: string): R | undefined {
     return this.#added.get(cid) ?? this.#indexed().get(cid)
   }
 
-  *values(): IterableIterator<SegmentRecord> {
+  *values(): IterableIterator<R> {
     yield* this.#built()
     yield* this.#added.values()
   }
 
-  #built(): readonly SegmentRecord[] {
+  #built(): readonly R[] {
     if (this.#restored !== null) {
       this.#records = this.#restored.records()
       this.#restored = null
@@ -41,7 +45,7 @@ export class SegmentMap {
     return this.#records
   }
 
-  #indexed(): Map<string, SegmentRecord> {
+  #indexed(): Map<string, R> {
     this.#byCid ??= new Map(this.#built().map((record) => [record.cid, record]))
     return this.#byCid
   }

@@ -1,5 +1,5 @@
 import type { PayloadOf, RetentionPolicy, StoredEvent } from '@vsdb/log'
-import { SegmentMap } from './segment-map.ts'
+import { type Restored, SegmentMap } from './segment-map.ts'
 
 export interface SegmentRecord {
   cid: string
@@ -75,10 +75,7 @@ export interface ViewsState {
 }
 
 /** A checkpoint's segments: how many, and their records, built when first asked for (see views-codec.ts). */
-export interface RestoredSegments {
-  readonly count: number
-  records(): SegmentRecord[]
-}
+export type RestoredSegments = Restored<SegmentRecord>
 
 /** A views state read back from a checkpoint, its segments not built yet. */
 export type RestoredState = Omit<ViewsState, 'segments'> & { segments: RestoredSegments }
@@ -109,7 +106,7 @@ export function createViews(state?: RestoredState): Views {
  */
 class QueryViews implements Views {
   readonly #entities = new Map<string, EntityView>()
-  readonly #segments: SegmentMap
+  readonly #segments: SegmentMap<SegmentRecord>
   readonly #byType = new Map<string, number>()
   readonly #retention = new Map<string, RetentionView>()
   #position: Position = {}
