@@ -3,7 +3,9 @@ import { Agent, get as httpGet } from 'node:http'
 import { join } from 'node:path'
 import { clusterStatusSchema } from '@vsdb/engine'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createClientOver } from '../src/client/create-client.ts'
 import { createClient } from '../src/client/node-client.ts'
+import { nodeHttpTransport } from '../src/client/node-http-transport.ts'
 import { startApiServer } from '../src/server/http-server.ts'
 import { openTokenStore } from '../src/tokens/index.ts'
 import { type ApiFixture, observations, startFixture } from './api-fixture.ts'
@@ -123,6 +125,38 @@ describe('API over HTTP and WebSocket', () => {
     } finally {
       await reader.close()
       await stranger.close()
+    }
+  })
+
+  it('sends the queries of one turn as one batched GET, and a query alone as a plain GET, with the same answers', async () => {
+    const http = nodeHttpTransport()
+    const sent: string[] = []
+    const client = createClientOver(
+      { url: f.server.url, token: f.tokens.read },
+      {
+        transport: (request) => {
+          const { pathname, searchParams } = new URL(request.url)
+          sent.push(`${pathname}${searchParams.has('batch') ? ' batch' : ''}`)
+          return http.transport(request)
+        },
+        close: http.close,
+      },
+    )
+    try {
+      const probe = { vector: [1, 2], k: 3 }
+      expect(await client.query.query(probe)).toEqual(f.node.query(probe))
+      const [counts, hits, bad] = await Promise.allSettled([
+        client.counts.query(),
+        client.query.query(probe),
+        client.query.query({ vector: [1, 2], k: 0 }),
+      ])
+      expect(counts).toMatchObject({ status: 'fulfilled', value: f.node.views.counts() })
+      expect(hits).toMatchObject({ status: 'fulfilled', value: f.node.query(probe) })
+      expect(bad).toMatchObject({ status: 'rejected', reason: { data: { code: 'BAD_REQUEST', field: 'k' } } })
+      await expect(client.query.query({ vector: [1, 2], k: 0 })).rejects.toMatchObject({ data: { code: 'BAD_REQUEST', field: 'k' } })
+      expect(sent).toEqual(['/trpc/query', '/trpc/counts,query,query batch', '/trpc/query'])
+    } finally {
+      await client.close()
     }
   })
 

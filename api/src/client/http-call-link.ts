@@ -21,7 +21,7 @@ const nextTurn: (fn: () => void) => void =
 /**
  * Queries and JSON mutations over HTTP in tRPC's own wire format, so the server is the standard one: the queries
  * made in one turn of the event loop go as one GET (`/trpc/a,b?batch=1&input={"0":…,"1":…}`), as tRPC's
- * httpBatchLink sends them, and a mutation goes at once as a POST. Unlike httpBatchLink, the batch goes on
+ * httpBatchLink sends them (one query alone as a plain GET), and a mutation goes at once as a POST. Unlike httpBatchLink, the batch goes on
  * `setImmediate` rather than `setTimeout(0)`, which Node makes last at least 1 ms, most of a query's time on
  * loopback (tRPC offers no option for it), and through a transport of the caller's choice.
  */
@@ -53,6 +53,7 @@ export function httpCallLink<TRouter extends AnyRouter>(options: {
   }
 
   const sendQueries = (items: Pending[]): Promise<void> => {
+    if (items.length === 1) return sendQuery(items[0] as Pending)
     const inputs: Record<string, unknown> = {}
     for (const [i, item] of items.entries()) if (item.input !== undefined) inputs[i] = item.input
     const paths = items.map((i) => encodeURIComponent(i.path)).join(',')
@@ -67,6 +68,16 @@ export function httpCallLink<TRouter extends AnyRouter>(options: {
         signal: signals.length === items.length ? allAborted(signals) : undefined,
       },
       true,
+    )
+  }
+
+  /** A query alone in its turn goes as tRPC's plain GET: no batch to wrap around it and unwrap on both ends. */
+  const sendQuery = (item: Pending): Promise<void> => {
+    const query = item.input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify(item.input))}`
+    return exchange(
+      [item],
+      { method: 'GET', url: `${url}/${encodeURIComponent(item.path)}${query}`, headers, signal: item.signal ?? undefined },
+      false,
     )
   }
 
