@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { defaultParts, openNode, type VsdbNode } from '@vsdb/engine'
 import { initLog } from '@vsdb/log'
+import { createClientOver, type VsdbClient } from '../src/client/create-client.ts'
+import type { HttpTransport } from '../src/client/http-transport.ts'
+import { nodeHttpTransport } from '../src/client/node-http-transport.ts'
 import { type ApiServer, startApiServer } from '../src/server/http-server.ts'
 import { openTokenStore } from '../src/tokens/index.ts'
 
@@ -45,4 +48,19 @@ export function observations(entity: string, start: number, n: number): { entity
     const i = start + j
     return { entity, ts: 1_700_000_000_000 + i * 1000, vector: [Math.sin(i / 15) * 3 + (i % 97 === 0 ? 40 : 0), (i % 11) / 11] }
   })
+}
+
+/** The typed client over node:http, telling `seen` of every HTTP request it sends. */
+export function recordingClient(url: string, token: string, seen: (request: Parameters<HttpTransport>[0]) => void): VsdbClient {
+  const http = nodeHttpTransport()
+  return createClientOver(
+    { url, token },
+    {
+      transport: (request) => {
+        seen(request)
+        return http.transport(request)
+      },
+      close: http.close,
+    },
+  )
 }

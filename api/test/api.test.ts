@@ -3,12 +3,10 @@ import { Agent, get as httpGet } from 'node:http'
 import { join } from 'node:path'
 import { clusterStatusSchema } from '@vsdb/engine'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createClientOver } from '../src/client/create-client.ts'
 import { createClient } from '../src/client/node-client.ts'
-import { nodeHttpTransport } from '../src/client/node-http-transport.ts'
 import { startApiServer } from '../src/server/http-server.ts'
 import { openTokenStore } from '../src/tokens/index.ts'
-import { type ApiFixture, observations, startFixture } from './api-fixture.ts'
+import { type ApiFixture, observations, recordingClient, startFixture } from './api-fixture.ts'
 
 let f: ApiFixture
 beforeAll(async () => {
@@ -129,19 +127,11 @@ describe('API over HTTP and WebSocket', () => {
   })
 
   it('sends the queries of one turn as one batched GET, and a query alone as a plain GET, with the same answers', async () => {
-    const http = nodeHttpTransport()
     const sent: string[] = []
-    const client = createClientOver(
-      { url: f.server.url, token: f.tokens.read },
-      {
-        transport: (request) => {
-          const { pathname, searchParams } = new URL(request.url)
-          sent.push(`${pathname}${searchParams.has('batch') ? ' batch' : ''}`)
-          return http.transport(request)
-        },
-        close: http.close,
-      },
-    )
+    const client = recordingClient(f.server.url, f.tokens.read, (request) => {
+      const { pathname, searchParams } = new URL(request.url)
+      sent.push(`${pathname}${searchParams.has('batch') ? ' batch' : ''}`)
+    })
     try {
       const probe = { vector: [1, 2], k: 3 }
       expect(await client.query.query(probe)).toEqual(f.node.query(probe))

@@ -4,7 +4,7 @@ import { createClientOver } from '../src/client/create-client.ts'
 import { nodeHttpTransport } from '../src/client/node-http-transport.ts'
 import type { SocketClass } from '../src/client/socket-call-link.ts'
 import { encodeObservationFrame } from '../src/wire/observation-frame.ts'
-import { type ApiFixture, observations, startFixture } from './api-fixture.ts'
+import { type ApiFixture, observations, recordingClient, startFixture } from './api-fixture.ts'
 
 let f: ApiFixture
 beforeAll(async () => {
@@ -28,18 +28,10 @@ const postFrame = async (bytes: Uint8Array, token = f.tokens.write) => {
 
 describe('ingest as one binary frame', () => {
   it('the typed client sends plain batches as a frame: the node keeps exactly what the JSON path keeps', async () => {
-    const http = nodeHttpTransport()
     const posted: string[] = []
-    const client = createClientOver(
-      { url: f.server.url, token: f.tokens.write },
-      {
-        transport: (request) => {
-          if (request.method === 'POST') posted.push(`${new URL(request.url).pathname} ${typeof request.body}`)
-          return http.transport(request)
-        },
-        close: http.close,
-      },
-    )
+    const client = recordingClient(f.server.url, f.tokens.write, (request) => {
+      if (request.method === 'POST') posted.push(`${new URL(request.url).pathname} ${typeof request.body}`)
+    })
     try {
       const rows = observations('framed', 0, 700)
       const framed = await client.ingest.mutate({ observations: rows })
