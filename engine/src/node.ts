@@ -258,10 +258,10 @@ class EngineNode implements VsdbNode {
     }
   }
 
-  /** How far (in arrival order) each entity's observations are sealed in segments this node wrote. */
-  #sealedThrough(): Map<string, number> {
+  /** How far (in arrival order) each entity's observations (or one entity's) are sealed in segments this node wrote. */
+  #sealedThrough(entity?: string): Map<string, number> {
     const through = new Map<string, number>()
-    for (const s of this.views.segments()) {
+    for (const s of this.views.segments(entity === undefined ? {} : { entity })) {
       if (s.node === this.log.node && s.through > (through.get(s.entity) ?? 0)) through.set(s.entity, s.through)
     }
     return through
@@ -564,7 +564,7 @@ class EngineNode implements VsdbNode {
     const out: Observation[] = []
     const inRange = (ts: number) => (from === undefined || ts >= from) && (to === undefined || ts <= to)
     // One moment's view of what is sealed and what is held (taken before any await, so the two agree).
-    const sealed = this.#sealedThrough().get(entity) ?? 0
+    const sealed = this.#sealedThrough(entity).get(entity) ?? 0
     const segments = this.views.segments({ entity, from, to })
     const held = ledger.held(entity)
     for (const s of segments) {
