@@ -21,9 +21,9 @@ const nextTurn: (fn: () => void) => void =
 /**
  * Queries and JSON mutations over HTTP in tRPC's own wire format, so the server is the standard one: the queries
  * made in one turn of the event loop go as one GET (`/trpc/a,b?batch=1&input={"0":…,"1":…}`), as tRPC's
- * httpBatchLink sends them (one query alone as a plain GET), and a mutation goes at once as a POST. Unlike httpBatchLink, the batch goes on
- * `setImmediate` rather than `setTimeout(0)`, which Node makes last at least 1 ms, most of a query's time on
- * loopback (tRPC offers no option for it), and through a transport of the caller's choice.
+ * httpBatchLink sends them (one query alone as a plain GET), and a mutation goes at once as a POST. Unlike
+ * httpBatchLink, the batch goes on `setImmediate` rather than `setTimeout(0)`, which Node makes last at least 1 ms,
+ * most of a query's time on loopback (tRPC offers no option for it), and through a transport of the caller's choice.
  */
 export function httpCallLink<TRouter extends AnyRouter>(options: {
   url: string

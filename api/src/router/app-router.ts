@@ -1,5 +1,5 @@
 import { octetInputParser } from '@trpc/server/http'
-import { clusterStatus, type LiveAlert, type SegmentRecord } from '@vsdb/engine'
+import { clusterStatus, type LiveAlert, type SegmentRecord, type VsdbNode } from '@vsdb/engine'
 import { auditLog, exportCar, importCar, RETENTION_POLICIES, VsdbError } from '@vsdb/log'
 import { z } from 'zod'
 import { SCOPES } from '../tokens/index.ts'
@@ -40,18 +40,16 @@ export const appRouter = router({
   counts: readProcedure.query(({ ctx }) => ctx.node.views.counts()),
   ingest: writeProcedure.input(ingestInput).mutation(({ ctx, input }) => ctx.node.ingestRows(input.observations, { entity: input.entity })),
   /** `ingest` with the batch as one binary frame (`wire/observation-frame.ts`): what the typed client sends over HTTP. */
-  ingestFrame: writeProcedure.input(octetInputParser).mutation(async ({ ctx, input }) => {
-    const { rows, entity } = decodeObservationFrame(await readStream(input as AsyncIterable<Uint8Array>))
-    return ctx.node.ingestRows(rows, { entity })
-  }),
+  ingestFrame: writeProcedure
+    .input(octetInputParser)
+    .mutation(async ({ ctx, input }) => ingestFrameBytes(ctx.node, await readStream(input as AsyncIterable<Uint8Array>))),
   /**
    * `ingestFrame` for transports that carry text only (tRPC's WebSocket messages are JSON): the frame in base64,
    * still a fraction of the JSON rows' bytes and parsing.
    */
-  ingestFrameBase64: writeProcedure.input(frameBase64Input).mutation(({ ctx, input }) => {
-    const { rows, entity } = decodeObservationFrame(Buffer.from(input, 'base64'))
-    return ctx.node.ingestRows(rows, { entity })
-  }),
+  ingestFrameBase64: writeProcedure
+    .input(frameBase64Input)
+    .mutation(({ ctx, input }) => ingestFrameBytes(ctx.node, Buffer.from(input, 'base64'))),
   /** Rebuilds the projections from the log alone, beside the live ones, and returns that digest to compare. */
   replayDigest: adminProcedure.query(({ ctx }) => ctx.node.replay()),
   audit: adminProcedure.query(({ ctx }) => auditLog(ctx.node.log)),
@@ -105,4 +103,10 @@ async function readStream(stream: AsyncIterable<Uint8Array>): Promise<Uint8Array
   const chunks: Uint8Array[] = []
   for await (const chunk of stream) chunks.push(chunk)
   return Buffer.concat(chunks)
+}
+
+/** An observation frame's rows, checked as the frame's (see observation-frame-input.ts), ingested as JSON rows are. */
+function ingestFrameBytes(node: VsdbNode, bytes: Uint8Array) {
+  const { rows, entity } = decodeObservationFrame(bytes)
+  return node.ingestRows(rows, { entity })
 }

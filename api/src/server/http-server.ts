@@ -78,7 +78,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   }
   /** A context for one request, valid while the tokens stay as they are. */
   const fixedContext = (token: string | undefined): ApiContext => {
-    const principal = token === undefined ? null : principalFor(token)
+    const principal = principalFor(token)
     return { node, tokens, principal, listening, principalNow: () => principal }
   }
   const anonymous = fixedContext(undefined)

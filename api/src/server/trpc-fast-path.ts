@@ -21,7 +21,8 @@ export interface TrpcFastPathOptions<TRouter extends AnyRouter> {
   /** Where tRPC is mounted, e.g. `/trpc/`. */
   basePath: string
   maxBodySize: number
-  createContext(req: IncomingMessage): MaybePromise<TRouter['_def']['_config']['$types']['ctx']>
+  /** Synchronous: each await on the way to a query costs a turn of the microtask queue. */
+  createContext(req: IncomingMessage): TRouter['_def']['_config']['$types']['ctx']
 }
 
 type MaybePromise<T> = T | Promise<T>
@@ -97,8 +98,10 @@ export function createTrpcFastPath<TRouter extends AnyRouter>(options: TrpcFastP
   }
 
   /** The request's context, or ERROR_SENT once the error of making it is answered (to every call of the batch). */
-  const contextOrError = (req: IncomingMessage, res: ServerResponse, paths: string[], batch: boolean): MaybePromise<unknown> => {
-    const failed = (cause: unknown) => {
+  const contextOrError = (req: IncomingMessage, res: ServerResponse, paths: string[], batch: boolean): unknown => {
+    try {
+      return options.createContext(req)
+    } catch (cause) {
       const error = getTRPCErrorFromUnknown(cause)
       const shape = getErrorShape({ config, error, type: 'unknown', path: undefined, input: undefined, ctx: undefined })
       send(
@@ -107,12 +110,6 @@ export function createTrpcFastPath<TRouter extends AnyRouter>(options: TrpcFastP
         batch,
       )
       return ERROR_SENT
-    }
-    try {
-      const ctx = options.createContext(req)
-      return ctx instanceof Promise ? ctx.catch(failed) : ctx
-    } catch (cause) {
-      return failed(cause)
     }
   }
 
@@ -123,8 +120,7 @@ export function createTrpcFastPath<TRouter extends AnyRouter>(options: TrpcFastP
     } catch {
       return false
     }
-    const made = contextOrError(req, res, paths, batch)
-    const ctx = made instanceof Promise ? await made : made
+    const ctx = contextOrError(req, res, paths, batch)
     if (ctx === ERROR_SENT) return true
     const calls = paths.map((path, i) => ({ path, input: inputs[i], getRawInput: async () => inputs[i] }))
     send(res, await Promise.all(calls.map((call, i) => run('query', call, i, ctx))), batch)
@@ -141,8 +137,7 @@ export function createTrpcFastPath<TRouter extends AnyRouter>(options: TrpcFastP
     const binary = mediaType === 'application/octet-stream'
     if (batch || !Number.isFinite(length) || length > maxBodySize || url.searchParams.has('input')) return false
     if (!binary && mediaType !== 'application/json') return false
-    const made = contextOrError(req, res, paths, false)
-    const ctx = made instanceof Promise ? await made : made
+    const ctx = contextOrError(req, res, paths, false)
     if (ctx === ERROR_SENT) {
       req.resume()
       return true
