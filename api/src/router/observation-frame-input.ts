@@ -45,8 +45,11 @@ export function decodeObservationFrame(bytes: Uint8Array): { rows: FrameRow[]; e
   let at = valuesAt
   for (let i = 0; i < count; i++) {
     const e = view.getUint32(indexAt + 4 * i, true)
-    const vector: number[] = new Array(dims[e] as number)
-    for (let d = 0; d < vector.length; d++, at += 8) vector[d] = view.getFloat64(at, true)
+    // Grown by push, the vector is a packed array of doubles, as the rows of an in-process caller are (new Array(n)
+    // would make it holey, and every loop of the engine over vectors slower for seeing both kinds).
+    const dim = dims[e] as number
+    const vector: number[] = []
+    for (let d = 0; d < dim; d++, at += 8) vector.push(view.getFloat64(at, true))
     const ts = view.getFloat64(tsAt + 8 * i, true)
     const name = entities[e] as string
     rows[i] = name === '' ? { ts, vector } : { entity: name, ts, vector }
