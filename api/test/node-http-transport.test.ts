@@ -17,7 +17,7 @@ afterAll(() => {
   server.close()
 })
 
-describe('node:http transport', () => {
+describe('the Node HTTP transport (undici)', () => {
   it('sends encoded paths as they are, and encodes a base path with a space or a non-ASCII letter as a URL would', async () => {
     const http = nodeHttpTransport()
     try {

@@ -86,16 +86,17 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   // One context per keep-alive connection and bearer token, made again whenever the tokens change (a revocation
   // counts at once): checking the token itself on every request (a regex, a sha-256, a lookup) cost ~25 µs of a
   // ~0.35 ms query over HTTP here. A store without versions is asked on every request.
-  const contexts = new WeakMap<object, { authorization: string; version: number; ctx: ApiContext }>()
+  const contexts = new WeakMap<object, { authorization: Buffer; version: number; ctx: ApiContext }>()
   const requestContext = (req: IncomingMessage): ApiContext => {
     const authorization = req.headers.authorization
     if (authorization === undefined) return anonymous
     const version = tokens.version?.()
     if (version === undefined) return fixedContext(bearerToken(req))
     const known = contexts.get(req.socket)
-    if (known !== undefined && known.version === version && sameSecret(known.authorization, authorization)) return known.ctx
+    const presented = Buffer.from(authorization)
+    if (known !== undefined && known.version === version && sameBytes(known.authorization, presented)) return known.ctx
     const ctx = fixedContext(bearerToken(req))
-    contexts.set(req.socket, { authorization, version, ctx })
+    contexts.set(req.socket, { authorization: presented, version, ctx })
     return ctx
   }
 
@@ -176,8 +177,6 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
 }
 
 /** Whether two Authorization headers are the same, in time that does not depend on where they differ. */
-function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a)
-  const y = Buffer.from(b)
-  return x.length === y.length && timingSafeEqual(x, y)
+function sameBytes(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b)
 }

@@ -92,8 +92,16 @@ export function createTrpcFastPath<TRouter extends AnyRouter>(options: TrpcFastP
     const status = getHTTPStatusCode(batch ? responses : (responses[0] as TRPCResponse))
     const body = transformTRPCResponse(config, batch ? responses : (responses[0] as TRPCResponse))
     const text = JSON.stringify(body)
-    // The same URL may be answered as a stream when asked so: caches must tell the two apart.
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), vary: 'trpc-accept, accept' })
+    // The same URL may be answered as a stream when asked so: caches must tell the two apart. (Headers as a flat
+    // list: node:http takes it as it is, where an object is walked and checked key by key.)
+    res.writeHead(status, [
+      'content-type',
+      'application/json',
+      'content-length',
+      String(Buffer.byteLength(text)),
+      'vary',
+      'trpc-accept, accept',
+    ])
     res.end(text)
   }
 
