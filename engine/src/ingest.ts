@@ -230,9 +230,54 @@ export async function ingestRows(
   rows: Observation[],
   options: Pick<IngestOptions, 'stage' | 'onCommitted'>,
 ): Promise<IngestSummary> {
-  const batches = createBatchCommitter(log, options)
-  batches.stage(rows)
-  return await batches.finish()
+  return (await ingestRowGroups(log, [rows], options))[0] as IngestSummary
+}
+
+/**
+ * Appends several callers' observations (each group already checked) as one atomic batch: the groups in order,
+ * each staged as `ingestRows` stages its rows, one write for all. Each group gets its own summary (its events and
+ * its last one as `head`); a failed write fails them all.
+ */
+export async function ingestRowGroups(
+  log: Log,
+  groups: Observation[][],
+  options: Pick<IngestOptions, 'stage' | 'onCommitted'>,
+): Promise<IngestSummary[]> {
+  const staged = groups.map((rows) => {
+    const inputs = ingestInputs(rows, options.stage)
+    const summary = emptySummary()
+    const entities = new Set<string>()
+    addToSummary(summary, entities, inputs, rows.length)
+    summary.entities = [...entities].sort()
+    return { inputs, summary }
+  })
+  const events = await log.appendBatch(staged.flatMap((group) => group.inputs))
+  options.onCommitted?.(events)
+  let at = 0
+  for (const { inputs, summary } of staged) {
+    const mine = events.slice(at, at + inputs.length)
+    at += inputs.length
+    summary.events = mine.length
+    summary.head = mine.at(-1)?.cid.toString() ?? null
+  }
+  return staged.map((group) => group.summary)
+}
+
+function emptySummary(): IngestSummary {
+  return { files: 0, rows: 0, events: 0, segments: 0, entities: [], from: null, to: null, head: null }
+}
+
+/** Counts staged events into a summary: its segments, and the entities and time range of its `ingest` events. */
+function addToSummary(summary: IngestSummary, entities: Set<string>, inputs: AppendInput[], rows: number): void {
+  for (const input of inputs) {
+    if (input.type === 'segment') summary.segments++
+    if (input.type !== 'ingest') continue
+    const { entity, from, to } = input.payload as PayloadOf<'ingest'>
+    entities.add(entity)
+    summary.from = summary.from === null ? from : Math.min(summary.from, from)
+    summary.to = summary.to === null ? to : Math.max(summary.to, to)
+  }
+  summary.rows += rows
 }
 
 /**
@@ -242,7 +287,7 @@ export async function ingestRows(
  * anything after it reaches the log. `settle` waits for the write in flight, whatever its outcome.
  */
 function createBatchCommitter(log: Log, options: Pick<IngestOptions, 'stage' | 'onCommitted'>) {
-  const summary: IngestSummary = { files: 0, rows: 0, events: 0, segments: 0, entities: [], from: null, to: null, head: null }
+  const summary = emptySummary()
   const entities = new Set<string>()
   const pending: AppendInput[] = []
   let writing: Promise<void> = Promise.resolve()
@@ -259,16 +304,9 @@ function createBatchCommitter(log: Log, options: Pick<IngestOptions, 'stage' | '
   }
   const settle = (): Promise<void> => writing.catch(() => {})
   const stage = (rows: Observation[]): void => {
-    for (const input of ingestInputs(rows, options.stage)) {
-      pending.push(input)
-      if (input.type === 'segment') summary.segments++
-      if (input.type !== 'ingest') continue
-      const { entity, from, to } = input.payload as PayloadOf<'ingest'>
-      entities.add(entity)
-      summary.from = summary.from === null ? from : Math.min(summary.from, from)
-      summary.to = summary.to === null ? to : Math.max(summary.to, to)
-    }
-    summary.rows += rows.length
+    const inputs = ingestInputs(rows, options.stage)
+    pending.push(...inputs)
+    addToSummary(summary, entities, inputs, rows.length)
   }
   const finish = async (): Promise<IngestSummary> => {
     await commit()

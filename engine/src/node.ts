@@ -34,7 +34,7 @@ import {
   writeCheckpoint,
 } from '@vsdb/projections'
 import { CID } from 'multiformats/cid'
-import { decodeBatchBlock, type IngestOptions, type IngestSummary, ingestFiles, ingestRows } from './ingest.ts'
+import { decodeBatchBlock, type IngestOptions, type IngestSummary, ingestFiles, ingestRowGroups } from './ingest.ts'
 import { parseObservationRows } from './observations/index.ts'
 import type { Observation } from './observations/types.ts'
 import { packResumeState, parseResumeState, RawLedger, type ResumeState } from './retention.ts'
@@ -64,6 +64,14 @@ export interface ReleaseSummary {
   batches: number
   bytes: number
   error?: string
+}
+
+/** A call of ingestRows waiting in its group. */
+interface RowsCall {
+  values: readonly unknown[]
+  options: { entity?: string; now?: number }
+  resolve: (summary: IngestSummary & { released?: ReleaseSummary }) => void
+  reject: (err: unknown) => void
 }
 
 /** One entity's segmenter with its parts, and where it stood at its last seal (what a release records to resume from). */
@@ -118,7 +126,9 @@ export interface VsdbNode {
   ingest(files: string[], options?: Omit<IngestOptions, 'stage'>): Promise<IngestSummary & { released?: ReleaseSummary }>
   /**
    * Ingests observations given in memory (an API batch): each checked as a JSONL line is, all of them before
-   * anything is written, then appended as one atomic batch. Ingests run one at a time, in call order.
+   * anything is written, then appended as one atomic batch. Ingests run one at a time, in call order; the calls
+   * made while one runs share the next write (group commit: one batch, each call answered with its own summary, a
+   * call with a bad row refused alone), so many small concurrent batches do not each wait for a write of their own.
    */
   ingestRows(rows: readonly unknown[], options?: { entity?: string; now?: number }): Promise<IngestSummary & { released?: ReleaseSummary }>
   /** Told every event the views fold, in fold order, with the segment record when it is one. Returns the unsubscribe. */
@@ -178,6 +188,8 @@ class EngineNode implements VsdbNode {
   readonly #toldOpen = new Map<string, Set<number>>()
   /** The tail of the ingest queue: the segmenters see one ingest at a time, in chain order. */
   #ingesting: Promise<unknown> = Promise.resolve()
+  /** ingestRows calls queued as one write that has not started: later calls join it (see ingestRows). */
+  #openRows: RowsCall[] | null = null
 
   constructor(log: Log, views: Views, config: SegmenterConfig, parts: EngineParts) {
     this.log = log
@@ -269,6 +281,8 @@ class EngineNode implements VsdbNode {
 
   /** Runs a task after every ingest (and retention change) queued before it. */
   #enqueue<T>(task: () => Promise<T>): Promise<T> {
+    // Calls of ingestRows made from now on go after this task, not into a group queued before it.
+    this.#openRows = null
     const next = this.#ingesting.then(task)
     this.#ingesting = next.catch(() => {})
     return next
@@ -437,30 +451,85 @@ class EngineNode implements VsdbNode {
   }
 
   ingest(files: string[], options: Omit<IngestOptions, 'stage'> = {}): Promise<IngestSummary & { released?: ReleaseSummary }> {
-    return this.#queued(async (stage, onCommitted, dims) => await ingestFiles(this.log, files, { ...options, stage, onCommitted }, dims))
+    return this.#queued(
+      async (stage, onCommitted, dims) => await ingestFiles(this.log, files, { ...options, stage, onCommitted }, dims),
+      (summary) => [summary],
+    )
   }
 
   ingestRows(
     values: readonly unknown[],
     options: { entity?: string; now?: number } = {},
   ): Promise<IngestSummary & { released?: ReleaseSummary }> {
-    return this.#queued(async (stage, onCommitted, dims) => {
-      const rows = parseObservationRows(values, { ...options, knownDimensions: dims })
-      return await ingestRows(this.log, rows, { stage, onCommitted })
+    return new Promise((resolve, reject) => {
+      const call: RowsCall = { values, options, resolve, reject }
+      if (this.#openRows !== null) {
+        this.#openRows.push(call)
+        return
+      }
+      const group = [call]
+      this.#queued(
+        async (stage, onCommitted, dims) => {
+          if (this.#openRows === group) this.#openRows = null
+          return await this.#ingestGroup(group, stage, onCommitted, dims)
+        },
+        (answers) => answers.map((a) => a.summary),
+      ).then(
+        (answers) => {
+          for (const { call, summary } of answers) call.resolve(summary)
+        },
+        (err: unknown) => {
+          for (const { reject } of group) reject(err)
+        },
+      )
+      // Set after queueing it: #enqueue closes the open group, so that no call joins one queued before another task.
+      this.#openRows = group
     })
+  }
+
+  /**
+   * The calls of a group, as one write: each call's rows checked on their own (a bad call is refused alone, the
+   * dimensions it would have introduced forgotten), the rest appended together, each answered with its own summary.
+   */
+  async #ingestGroup(
+    group: RowsCall[],
+    stage: NonNullable<IngestOptions['stage']>,
+    onCommitted: NonNullable<IngestOptions['onCommitted']>,
+    dims: Map<string, number>,
+  ): Promise<{ call: RowsCall; summary: IngestSummary & { released?: ReleaseSummary } }[]> {
+    const accepted: { call: RowsCall; rows: Observation[] }[] = []
+    for (const call of group) {
+      const known = new Map(dims)
+      try {
+        accepted.push({ call, rows: parseObservationRows(call.values, { ...call.options, knownDimensions: known }) })
+      } catch (err) {
+        call.reject(err)
+        continue
+      }
+      for (const [entity, dim] of known) dims.set(entity, dim)
+    }
+    if (accepted.length === 0) return []
+    const summaries = await ingestRowGroups(
+      this.log,
+      accepted.map((a) => a.rows),
+      { stage, onCommitted },
+    )
+    return accepted.map(({ call }, i) => ({ call, summary: summaries[i] as IngestSummary }))
   }
 
   /**
    * Runs one ingest after those before it, with the segmenters ready and the views folded up to our head; then,
    * under `drop-after-seal`, releases what it sealed.
    */
-  #queued(
+  #queued<R>(
     run: (
       stage: NonNullable<IngestOptions['stage']>,
       onCommitted: NonNullable<IngestOptions['onCommitted']>,
       dims: Map<string, number>,
-    ) => Promise<IngestSummary>,
-  ): Promise<IngestSummary & { released?: ReleaseSummary }> {
+    ) => Promise<R>,
+    /** The summaries in what `run` returns: each is told what the release after it did. */
+    summariesOf: (result: R) => (IngestSummary & { released?: ReleaseSummary })[],
+  ): Promise<R> {
     return this.#enqueue(async () => {
       const { runs, catchUp } = await this.#segmentersReady()
       if (catchUp.length > 0) await this.log.appendBatch(catchUp)
@@ -479,9 +548,9 @@ class EngineNode implements VsdbNode {
       const onCommitted = (events: StoredEvent[]) => {
         for (const stored of events) this.#fold(stored)
       }
-      let summary: IngestSummary & { released?: ReleaseSummary }
+      let result: R
       try {
-        summary = await run(stage, onCommitted, dims)
+        result = await run(stage, onCommitted, dims)
       } catch (err) {
         // The segmenters may have seen rows that were never written: rebuild them from the log next time.
         this.#runs = null
@@ -491,8 +560,8 @@ class EngineNode implements VsdbNode {
       }
       if (this.#alertListeners.size > 0) this.#tellOpenAlerts(runs, touched)
       const released = await this.#releaseSealed()
-      if (released !== undefined) summary.released = released
-      return summary
+      if (released !== undefined) for (const summary of summariesOf(result)) summary.released = released
+      return result
     })
   }
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { initLog } from '@vsdb/log'
 import { createViews, eventsAfter, stateDigest } from '@vsdb/projections'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { openNode } from '../src/node.ts'
 import { stubParts } from './stub-parts.ts'
 
@@ -191,6 +191,50 @@ describe('engine node: in-memory batches', () => {
     unsubscribe()
     await node.ingestRows(rowsFrom(800, 10), { now: 1_800_000_000_000 })
     expect(seen.filter((t) => t === 'ingest')).toHaveLength(4)
+    await node.close()
+  })
+  it('writes the calls made while one is queued as one batch, each answered alone, a bad call refused alone, in call order around other ingests', async () => {
+    const { dir, csv } = await fixture(300)
+    await (await initLog({ dir: join(dir, 'node') })).close()
+    const node = await openNode({ dir: join(dir, 'node'), parts: stubParts() })
+    const writes = vi.spyOn(node.log, 'appendBatch')
+    const order: string[] = []
+    node.onEvent((event) => {
+      if (event.event.type === 'ingest') order.push((event.event.payload as { entity: string }).entity)
+    })
+    const now = { now: 1_800_000_000_000 }
+    // The bad call would introduce entity x with 3 values; refused, it introduces nothing, and x with 2 is fine.
+    const bad = [
+      { entity: 'x', ts: 1_700_000_000_000, vector: [1, 2, 3] },
+      { entity: 'x', ts: 1_700_000_001_000, vector: [1, 'two', 3] },
+    ]
+    const calls = [
+      node.ingestRows(rowsFrom(0, 100, 'a'), now),
+      node.ingestRows(rowsFrom(0, 300, 'b'), now),
+      node.ingestRows(bad, now),
+      node.ingestRows(rowsFrom(0, 20, 'x'), now),
+      node.ingest([csv], { entity: 'sensor' }),
+      node.ingestRows(rowsFrom(0, 5, 'd'), now),
+    ]
+    const settled = await Promise.allSettled(calls)
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled'])
+    expect((settled[2] as PromiseRejectedResult).reason).toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringContaining('vector.1'),
+    })
+    const summaries = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []))
+    expect(summaries.map((s) => [s.entities, s.rows, s.segments])).toEqual([
+      [['a'], 100, 0],
+      [['b'], 300, 1],
+      [['x'], 20, 0],
+      [['sensor'], 300, 1],
+      [['d'], 5, 0],
+    ])
+    expect(new Set(summaries.map((s) => s.head)).size).toBe(5)
+    // a, b and x in one write; the file's; d's, queued after the file.
+    expect(writes).toHaveBeenCalledTimes(3)
+    expect(order).toEqual(['a', 'b', 'x', 'sensor', 'd'])
+    expect(node.views.entity('x')?.dim).toBe(2)
     await node.close()
   })
 })
