@@ -7,7 +7,7 @@ import { ClassicLevel } from 'classic-level'
 import { expect } from 'vitest'
 
 /** The CLI entry point, run with the Node that runs the tests (Node 24: it strips the types itself). */
-export const VSDB_BIN = fileURLToPath(new URL('../../api/bin/vsdb.ts', import.meta.url))
+export const VSDB_BIN = fileURLToPath(new URL('../../api/bin/vsdb.mjs', import.meta.url))
 export const NYC_TAXI = fileURLToPath(new URL('../../data/nab/nyc_taxi.csv', import.meta.url))
 
 export interface CliRun {

@@ -9,7 +9,7 @@ import { availableParallelism, loadavg } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-export type StepName = 'vsdb-ingest' | 'level-csv' | 'level-preparsed' | 'vsdb-open' | 'vsdb-open-fresh' | 'vsdb-replay'
+export type StepName = 'vsdb-warm' | 'vsdb-ingest' | 'level-csv' | 'level-preparsed' | 'vsdb-open' | 'vsdb-open-fresh' | 'vsdb-replay'
 
 export interface StepInput {
   step: StepName
@@ -41,7 +41,7 @@ export interface StepResult {
 }
 
 const CHILD = fileURLToPath(new URL('./ingest-child.ts', import.meta.url))
-const VSDB_BIN = fileURLToPath(new URL('../../../api/bin/vsdb.ts', import.meta.url))
+const VSDB_BIN = fileURLToPath(new URL('../../../api/bin/vsdb.mjs', import.meta.url))
 
 /** The V8 flags the `vsdb` command runs with (its shebang line's), so that a vsdb step runs as the command does. */
 function vsdbFlags(): string[] {
@@ -49,13 +49,30 @@ function vsdbFlags(): string[] {
   return shebang.split(/\s+/).filter((word) => word.startsWith('--'))
 }
 
+/**
+ * Node's compile cache, as the vsdb command turns it on (api/bin/vsdb.mjs): every child runs with it (both sides), and
+ * it is filled once before the first measured step, as any earlier command would have (else the first child alone
+ * would strip and compile every module, and hold the type stripper's memory).
+ */
+const COMPILE_CACHE = fileURLToPath(new URL('../../../node_modules/.cache/node-compile-cache', import.meta.url))
+let cacheWarm: Promise<unknown> | null = null
+
 export async function runStep(input: StepInput, options: { profileDir?: string } = {}): Promise<StepResult> {
+  cacheWarm ??= spawnStep({ step: 'vsdb-warm', dir: input.dir }, {})
+  await cacheWarm
+  return await spawnStep(input, options)
+}
+
+async function spawnStep(input: StepInput, options: { profileDir?: string }): Promise<StepResult> {
   const flags =
     options.profileDir === undefined
       ? []
       : ['--cpu-prof', '--cpu-prof-dir', options.profileDir, `--cpu-prof-name=${input.step}-${Date.now()}.cpuprofile`]
   const vsdb = input.step.startsWith('vsdb') ? vsdbFlags() : []
-  const child = spawn(process.execPath, [...vsdb, ...flags, CHILD, JSON.stringify(input)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, [...vsdb, ...flags, CHILD, JSON.stringify(input)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, NODE_COMPILE_CACHE: COMPILE_CACHE },
+  })
   let stdout = ''
   child.stdout.setEncoding('utf8')
   child.stdout.on('data', (chunk: string) => {
