@@ -479,6 +479,8 @@ class EngineNode implements VsdbNode {
           for (const { call, summary } of answers) call.resolve(summary)
         },
         (err: unknown) => {
+          // A failure before the group's run (the segmenters, the refresh) leaves it open: later calls must not join it.
+          if (this.#openRows === group) this.#openRows = null
           for (const { reject } of group) reject(err)
         },
       )
@@ -490,6 +492,8 @@ class EngineNode implements VsdbNode {
   /**
    * The calls of a group, as one write: each call's rows checked on their own (a bad call is refused alone, the
    * dimensions it would have introduced forgotten), the rest appended together, each answered with its own summary.
+   * A call is checked against the dimensions the calls before it in the group introduce, as if they were written
+   * first (should that write then fail, the refusal named an entity that does not exist after all).
    */
   async #ingestGroup(
     group: RowsCall[],
@@ -560,7 +564,7 @@ class EngineNode implements VsdbNode {
       }
       if (this.#alertListeners.size > 0) this.#tellOpenAlerts(runs, touched)
       const released = await this.#releaseSealed()
-      if (released !== undefined) for (const summary of summariesOf(result)) summary.released = released
+      if (released !== undefined) for (const summary of summariesOf(result)) summary.released = { ...released }
       return result
     })
   }

@@ -237,6 +237,15 @@ describe('engine node: in-memory batches', () => {
     expect(node.views.entity('x')?.dim).toBe(2)
     await node.close()
   })
+
+  it('answers every call after a group fails before its write (a closed node): none joins the failed group and hangs', async () => {
+    const { dir } = await fixture(1)
+    await (await initLog({ dir: join(dir, 'node') })).close()
+    const node = await openNode({ dir: join(dir, 'node'), parts: stubParts() })
+    await node.ingestRows(rowsFrom(0, 10, 'a'), { now: 1_800_000_000_000 })
+    await node.close()
+    for (let i = 0; i < 3; i++) await expect(node.ingestRows(rowsFrom(10 + i, 1, 'a'), { now: 1_800_000_000_000 })).rejects.toThrow()
+  })
 })
 
 describe('engine node: open alerts', () => {

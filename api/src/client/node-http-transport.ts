@@ -30,7 +30,8 @@ export function nodeHttpTransport(): { transport: HttpTransport; close(): void }
   return {
     transport,
     close() {
-      void dispatcher.close()
+      // Requests in flight end now (as node:http's agents did when destroyed), rather than when they finish.
+      void dispatcher.destroy()
     },
   }
 }

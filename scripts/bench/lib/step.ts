@@ -58,7 +58,8 @@ const COMPILE_CACHE = fileURLToPath(new URL('../../../node_modules/.cache/node-c
 let cacheWarm: Promise<unknown> | null = null
 
 export async function runStep(input: StepInput, options: { profileDir?: string } = {}): Promise<StepResult> {
-  cacheWarm ??= spawnStep({ step: 'vsdb-warm', dir: input.dir }, {})
+  // A failed warm-up only leaves the cache cold: the measured step then says what is wrong, if anything.
+  cacheWarm ??= spawnStep({ step: 'vsdb-warm', dir: input.dir }, {}).catch(() => {})
   await cacheWarm
   return await spawnStep(input, options)
 }
