@@ -17,7 +17,7 @@ afterAll(() => {
   server.close()
 })
 
-describe('the Node HTTP transport (undici)', () => {
+describe('node:http transport', () => {
   it('sends encoded paths as they are, and encodes a base path with a space or a non-ASCII letter as a URL would', async () => {
     const http = nodeHttpTransport()
     try {
