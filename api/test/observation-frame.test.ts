@@ -4,6 +4,7 @@ import { createClientOver } from '../src/client/create-client.ts'
 import { nodeHttpTransport } from '../src/client/node-http-transport.ts'
 import type { SocketClass } from '../src/client/socket-call-link.ts'
 import { encodeObservationFrame } from '../src/wire/observation-frame.ts'
+import { decodeSocketCall, encodeSocketCall } from '../src/wire/socket-call.ts'
 import { type ApiFixture, observations, recordingClient, startFixture } from './api-fixture.ts'
 
 let f: ApiFixture
@@ -109,12 +110,16 @@ describe('ingest as one binary frame', () => {
     expect(f.node.views.entity('frame-bad')).toBeUndefined()
   })
 
-  it('over a WebSocket, the typed client sends the frame as base64 text, with the same rows and errors', async () => {
+  it('over a WebSocket, the typed client sends the frame as one binary message, with the same rows and errors', async () => {
     const sent: string[] = []
     class RecordingSocket extends WebSocket {
-      override send(data: string) {
-        const message = JSON.parse(data) as { method?: string; params?: { path: string } }
-        if (message.method === 'mutation') sent.push(message.params?.path as string)
+      override send(data: string | Uint8Array) {
+        if (typeof data !== 'string') {
+          sent.push(`binary ${decodeSocketCall(data).path}`)
+        } else {
+          const message = JSON.parse(data) as { method?: string; params?: { path: string } }
+          if (message.method === 'mutation') sent.push(`text ${message.params?.path}`)
+        }
         super.send(data)
       }
     }
@@ -128,7 +133,7 @@ describe('ingest as one binary frame', () => {
       const rows = observations('framed-ws', 0, 300)
       expect(await client.ingest.mutate({ observations: rows })).toMatchObject({ rows: 300, entities: ['framed-ws'] })
       await client.ingest.mutate({ observations: [{ entity: 'framed-ws-meta', ts: 1_700_000_000_000, vector: [1], meta: { k: 'v' } }] })
-      expect(sent).toEqual(['ingestFrameBase64', 'ingest'])
+      expect(sent).toEqual(['binary ingestFrame', 'text ingest'])
       expect((await client.read.query({ entity: 'framed-ws' })).map((r) => r.ts)).toEqual(rows.map((r) => r.ts))
       // A bad value is named where it is, as the JSON path names it, and nothing of the batch is kept.
       const before = f.node.views.entity('framed-ws')?.observations
@@ -138,6 +143,41 @@ describe('ingest as one binary frame', () => {
       expect(f.node.views.entity('framed-ws')?.observations).toBe(before)
     } finally {
       await client.close()
+    }
+  })
+
+  it('a binary WebSocket call is answered under its id, an error too; a binary message that is no call leaves the socket serving', async () => {
+    const socket = new WebSocket(`${f.server.url.replace(/^http/, 'ws')}/trpc?connectionParams=1`)
+    const answers = new Map<unknown, { result?: { data: { rows: number } }; error?: { data: { field?: string; code: string } } }>()
+    const arrived: (() => void)[] = []
+    socket.on('message', (data) => {
+      const message = JSON.parse(String(data)) as { id?: unknown }
+      answers.set(message.id ?? null, message as never)
+      for (const wake of arrived.splice(0)) wake()
+    })
+    const answer = async (id: unknown) => {
+      while (!answers.has(id)) await new Promise<void>((resolve) => arrived.push(resolve))
+      return answers.get(id)
+    }
+    await new Promise<void>((resolve) => socket.once('open', () => resolve()))
+    socket.send(JSON.stringify({ method: 'connectionParams', data: { token: f.tokens.write } }))
+    try {
+      const frame = encodeObservationFrame(observations('socket-binary', 0, 40)) as Uint8Array
+      socket.send(encodeSocketCall(7, 'ingestFrame', frame))
+      expect((await answer(7))?.result?.data.rows).toBe(40)
+      // A frame that does not hold together: the usual 400, under the call's id.
+      socket.send(encodeSocketCall(8, 'ingestFrame', frame.subarray(0, frame.length - 8)))
+      expect((await answer(8))?.error?.data).toMatchObject({ code: 'BAD_REQUEST', field: 'body' })
+      // Bytes to a procedure that takes JSON: refused under its id, nothing written.
+      socket.send(encodeSocketCall(9, 'ingest', frame))
+      expect((await answer(9))?.error?.data.code).toBe('BAD_REQUEST')
+      socket.send(Buffer.from('no call at all'))
+      expect((await answer(null))?.error?.data.code).toBe('PARSE_ERROR')
+      socket.send(encodeSocketCall(10, 'ingestFrame', encodeObservationFrame(observations('socket-binary', 40, 2)) as Uint8Array))
+      expect((await answer(10))?.result?.data.rows).toBe(2)
+      expect(f.node.views.entity('socket-binary')?.observations).toBe(42)
+    } finally {
+      socket.close()
     }
   })
 

@@ -64,7 +64,7 @@ export function createClientOver(
         true: wsLink({ client: ws }),
         false: splitLink({
           condition: (op) => options.transport === 'ws' && op.path !== 'import' && op.path !== 'export',
-          true: [frameLink({ base64: true }), calls.link],
+          true: [frameLink(), calls.link],
           false: overHttp,
         }),
       }),

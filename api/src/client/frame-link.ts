@@ -4,10 +4,10 @@ import { encodeObservationFrame } from '../wire/observation-frame.ts'
 
 /**
  * Sends an `ingest` batch as one binary frame to `ingestFrame` when its rows allow it (numbers only, no `meta`),
- * else as JSON: the same rows, the same answer and the same errors, at a fraction of the bytes and the time. Over a
- * transport of text only (`base64`: tRPC's WebSocket messages are JSON), the frame goes to `ingestFrameBase64`.
+ * else as JSON: the same rows, the same answer and the same errors, at a fraction of the bytes and the time. Over
+ * HTTP the frame is the body; over the WebSocket link it is a binary message (`wire/socket-call.ts`).
  */
-export function frameLink<TRouter extends AnyRouter>(options: { base64?: boolean } = {}): TRPCLink<TRouter> {
+export function frameLink<TRouter extends AnyRouter>(): TRPCLink<TRouter> {
   return () =>
     ({ op, next }) => {
       if (op.type !== 'mutation' || op.path !== 'ingest') return next(op)
@@ -17,15 +17,6 @@ export function frameLink<TRouter extends AnyRouter>(options: { base64?: boolean
           ? encodeObservationFrame(input.observations, input.entity as string | undefined)
           : null
       if (framed === null) return next(op)
-      return next(
-        options.base64 ? { ...op, path: 'ingestFrameBase64', input: toBase64(framed) } : { ...op, path: 'ingestFrame', input: framed },
-      )
+      return next({ ...op, path: 'ingestFrame', input: framed })
     }
-}
-
-function toBase64(bytes: Uint8Array): string {
-  if (typeof Buffer === 'function') return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
-  let binary = ''
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
-  return btoa(binary)
 }

@@ -1,6 +1,7 @@
 import { TRPCClientError, type TRPCLink } from '@trpc/client'
 import type { AnyRouter } from '@trpc/server'
 import { observable } from '@trpc/server/observable'
+import { encodeSocketCall } from '../wire/socket-call.ts'
 import { type Answer, deliverAnswer } from './deliver-answer.ts'
 
 interface Waiting {
@@ -18,7 +19,8 @@ export interface SocketCallLink<TRouter extends AnyRouter> {
 
 /**
  * Queries and mutations over one WebSocket in tRPC's own message format (`{id, method, params: {path, input}}`,
- * the token sent first as the connection parameters), each sent the moment it is made: tRPC's WebSocket client
+ * the token sent first as the connection parameters; a mutation whose input is bytes as a binary call, see
+ * `wire/socket-call.ts`), each sent the moment it is made: tRPC's WebSocket client
  * waits a zero timeout before every send, which Node stretches to at least 1 ms. Subscriptions stay on tRPC's
  * wsLink (reconnects, resumption). The socket opens on first use and again after it drops.
  */
@@ -81,7 +83,12 @@ export function socketCallLink<TRouter extends AnyRouter>(options: {
           observer.error(TRPCClientError.from(err))
         }
         waiting.set(id, { resolve: settle, reject: fail })
-        open().then((ws) => ws.send(JSON.stringify({ id, method: op.type, params: { path: op.path, input: op.input } })), fail)
+        // A mutation whose input is bytes (an observation frame) goes as one binary message, not as base64 in JSON.
+        const message =
+          op.type === 'mutation' && op.input instanceof Uint8Array
+            ? encodeSocketCall(id, op.path, op.input)
+            : JSON.stringify({ id, method: op.type, params: { path: op.path, input: op.input } })
+        open().then((ws) => ws.send(message), fail)
         return () => {
           done = true
           waiting.delete(id)

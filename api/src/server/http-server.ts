@@ -14,6 +14,7 @@ import type { Principal, TokenStore } from '../tokens/index.ts'
 import { bearerToken, principalOf, requireScope } from './auth.ts'
 import { sendError, sendJson } from './http-errors.ts'
 import { createRestHandler } from './rest-routes.ts'
+import { socketEncoder } from './socket-encoder.ts'
 import { serveStatic } from './static-files.ts'
 import { createTrpcFastPath } from './trpc-fast-path.ts'
 
@@ -140,6 +141,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     wss,
     router: appRouter,
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
+    // JSON text as tRPC sends it, and binary calls (an observation frame for `ingestFrame`) as bytes, not base64.
+    experimental_encoder: socketEncoder,
     // Browsers cannot set headers on a WebSocket: the token comes as a connection parameter instead.
     createContext: ({ req, info }) => {
       const param = info.connectionParams?.token
