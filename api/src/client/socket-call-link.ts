@@ -7,6 +7,8 @@ import { type Answer, deliverAnswer } from './deliver-answer.ts'
 interface Waiting {
   resolve: (message: Answer) => void
   reject: (err: Error) => void
+  /** Sent as a binary call: a server that cannot read it answers with no id (see `answerWithoutId`). */
+  binary: boolean
 }
 
 /** What the link needs of a WebSocket class: the browser's, or in Node the `ws` package's (lighter than undici's). */
@@ -40,6 +42,20 @@ export function socketCallLink<TRouter extends AnyRouter>(options: {
     waiting.clear()
   }
 
+  /**
+   * An error with no id answers a message the server could not read. This link's JSON is always readable, so it
+   * answers a binary call: from a server that does not know them, or one whose header is damaged. Which call it was
+   * cannot be told, so every binary call waiting gets it rather than one of them waiting forever.
+   */
+  const answerWithoutId = (message: Answer) => {
+    if (message.error === undefined) return
+    for (const [id, w] of waiting) {
+      if (!w.binary) continue
+      waiting.delete(id)
+      w.resolve(message)
+    }
+  }
+
   const open = (): Promise<WebSocket> => {
     socket ??= new Promise<WebSocket>((resolve, reject) => {
       const ws = new Socket(`${options.url}?connectionParams=1`)
@@ -48,10 +64,20 @@ export function socketCallLink<TRouter extends AnyRouter>(options: {
         resolve(ws)
       })
       ws.addEventListener('message', (event) => {
-        const message = JSON.parse(String(event.data)) as Answer & { id?: number }
-        const w = typeof message.id === 'number' ? waiting.get(message.id) : undefined
+        const text = String(event.data)
+        // tRPC's server keeps the connection alive with a bare PING after 30 s of quiet; one that gets no PONG hangs up.
+        if (text === 'PING') return ws.send('PONG')
+        if (text === 'PONG') return
+        let message: Answer & { id?: unknown }
+        try {
+          message = JSON.parse(text) as Answer & { id?: unknown }
+        } catch {
+          return
+        }
+        if (typeof message.id !== 'number') return answerWithoutId(message)
+        const w = waiting.get(message.id)
         if (w === undefined) return
-        waiting.delete(message.id as number)
+        waiting.delete(message.id)
         w.resolve(message)
       })
       const dropped = () => {
@@ -82,12 +108,12 @@ export function socketCallLink<TRouter extends AnyRouter>(options: {
           done = true
           observer.error(TRPCClientError.from(err))
         }
-        waiting.set(id, { resolve: settle, reject: fail })
         // A mutation whose input is bytes (an observation frame) goes as one binary message, not as base64 in JSON.
-        const message =
-          op.type === 'mutation' && op.input instanceof Uint8Array
-            ? encodeSocketCall(id, op.path, op.input)
-            : JSON.stringify({ id, method: op.type, params: { path: op.path, input: op.input } })
+        const binary = op.type === 'mutation' && op.input instanceof Uint8Array
+        waiting.set(id, { resolve: settle, reject: fail, binary })
+        const message = binary
+          ? encodeSocketCall(id, op.path, op.input as Uint8Array)
+          : JSON.stringify({ id, method: op.type, params: { path: op.path, input: op.input } })
         open().then((ws) => ws.send(message), fail)
         return () => {
           done = true

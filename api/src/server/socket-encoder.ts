@@ -12,6 +12,16 @@ export const socketEncoder: Encoder = {
   decode: (data) => {
     if (typeof data === 'string') return JSON.parse(data)
     const { id, path, input } = decodeSocketCall(data instanceof Uint8Array ? data : new Uint8Array(data))
-    return { id, method: 'mutation', params: { path, input: new Blob([input]).stream() } }
+    return { id, method: 'mutation', params: { path, input: streamOf(input) } }
   },
+}
+
+/** The bytes as a stream of one chunk, without the copy a Blob would make. */
+function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    start(controller) {
+      controller.enqueue(bytes)
+      controller.close()
+    },
+  })
 }
