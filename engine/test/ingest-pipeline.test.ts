@@ -83,4 +83,29 @@ describe('pipelined commits', () => {
       await log.close()
     }
   })
+  it('writes nothing of a streamed input whose last row is bad', async () => {
+    const bad = join(dir, 'bad-at-end.csv')
+    const lines = ['timestamp,value']
+    for (let i = 0; i < ROWS; i++) lines.push(`${1_700_000_000_000 + i * 1000},${(i % 977) / 10}`)
+    lines.push(`${1_700_000_000_000 + ROWS * 1000},not-a-number`)
+    await writeFile(bad, `${lines.join('\n')}\n`)
+    const log = await initLog({ dir: join(dir, 'bad') })
+    try {
+      const told: number[] = []
+      const dims = new Map<string, number>()
+      const error = await ingestFiles(
+        log,
+        [bad],
+        { batchSize: BATCH, onCommitted: (events) => told.push(...events.map((e) => e.event.seq)) },
+        dims,
+      ).catch((err: unknown) => err)
+      expect(error).toBeInstanceOf(VsdbError)
+      expect((error as VsdbError).code).toBe('INVALID_INPUT')
+      expect((error as VsdbError).message).toBe(`${bad} line ${ROWS + 2} column "value": "not-a-number" is not a number`)
+      expect(told).toEqual([])
+      expect(log.head()?.seq).toBe(0)
+    } finally {
+      await log.close()
+    }
+  })
 })
