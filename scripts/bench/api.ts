@@ -33,7 +33,7 @@
  *   --profile DIR: a .cpuprofile of each phase into DIR
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
-import { readdir, readlink, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readlink, writeFile } from 'node:fs/promises'
 import { Agent, createServer, get as httpGet } from 'node:http'
 import { Session } from 'node:inspector/promises'
 import type { AddressInfo } from 'node:net'
@@ -135,6 +135,7 @@ async function profiled<T>(dir: string | undefined, name: string, fn: () => Prom
     return await fn()
   } finally {
     const { profile } = await session.post('Profiler.stop')
+    await mkdir(dir, { recursive: true })
     await writeFile(join(dir, `api-${name}-${Date.now()}.cpuprofile`), JSON.stringify(profile))
     session.disconnect()
   }

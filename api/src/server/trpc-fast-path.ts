@@ -3,6 +3,7 @@ import type { AnyRouter } from '@trpc/server'
 import { getHTTPStatusCode } from '@trpc/server/http'
 import type { TRPCResponse } from '@trpc/server/rpc'
 import {
+  type AnyProcedure,
   callProcedure,
   getErrorShape,
   getProcedureAtPath,
@@ -15,6 +16,7 @@ import {
   transformTRPCResponse,
 } from '@trpc/server/unstable-core-do-not-import'
 import { readBody } from './body.ts'
+import { callThroughChain, middlewaresOf } from './procedure-chain.ts'
 
 export interface TrpcFastPathOptions<TRouter extends AnyRouter> {
   router: TRouter
@@ -26,6 +28,13 @@ export interface TrpcFastPathOptions<TRouter extends AnyRouter> {
 }
 
 type MaybePromise<T> = T | Promise<T>
+
+/** A procedure as the fast path calls it: its middlewares when they can be run directly (procedure-chain.ts). */
+interface Found {
+  procedure: AnyProcedure
+  type: ProcedureType
+  middlewares: ReturnType<typeof middlewaresOf>
+}
 
 const ERROR_SENT = Symbol('error sent')
 
@@ -51,28 +60,36 @@ export function createTrpcFastPath<TRouter extends AnyRouter>(options: TrpcFastP
   const { router, basePath, maxBodySize } = options
   const config = router._def._config
 
-  // A procedure's type by path, found once: each await on the way to a query costs a turn of the microtask queue.
-  const types = new Map<string, ProcedureType | undefined>()
-  const typeOf = (path: string): MaybePromise<ProcedureType | undefined> => {
-    if (types.has(path)) return types.get(path)
+  // A procedure by path, found once: each await on the way to a query costs a turn of the microtask queue.
+  const procedures = new Map<string, Found>()
+  const find = (path: string): MaybePromise<Found | undefined> => {
+    const known = procedures.get(path)
+    if (known !== undefined) return known
     return getProcedureAtPath(router, path).then((procedure) => {
+      if (procedure === null) return undefined
       // Only paths that name a procedure are kept, so that unknown paths cannot grow the map.
-      if (procedure !== null) types.set(path, procedure._def.type)
-      return procedure?._def.type
+      const found = { procedure, type: procedure._def.type, middlewares: middlewaresOf(procedure) }
+      procedures.set(path, found)
+      return found
     })
   }
 
-  const run = async (type: ProcedureType, call: Call, index: number, ctx: unknown): Promise<TRPCResponse> => {
+  const run = async (found: Found, call: Call, index: number, ctx: unknown): Promise<TRPCResponse> => {
+    const { procedure, type, middlewares } = found
     try {
-      const data: unknown = await callProcedure({
-        router,
-        path: call.path,
-        type,
+      const chainCall = {
         ctx,
+        type,
+        path: call.path,
+        input: undefined,
         getRawInput: call.getRawInput,
         signal: undefined,
         batchIndex: index,
-      })
+      }
+      const data: unknown =
+        middlewares === null
+          ? await callProcedure({ router, ...chainCall })
+          : await callThroughChain(middlewares, procedure._def.meta, chainCall)
       if (isDataStream(data)) {
         // As tRPC answers it: an error of the request, not of the procedure (no path).
         const error = new TRPCError({
@@ -121,7 +138,7 @@ export function createTrpcFastPath<TRouter extends AnyRouter>(options: TrpcFastP
     }
   }
 
-  const answerQueries = async (req: IncomingMessage, res: ServerResponse, url: URL, paths: string[], batch: boolean) => {
+  const answerQueries = async (req: IncomingMessage, res: ServerResponse, url: URL, found: Found[], paths: string[], batch: boolean) => {
     let inputs: unknown[]
     try {
       inputs = parseInputs(url.searchParams.get('input'), paths.length, batch)
@@ -131,7 +148,7 @@ export function createTrpcFastPath<TRouter extends AnyRouter>(options: TrpcFastP
     const ctx = contextOrError(req, res, paths, batch)
     if (ctx === ERROR_SENT) return true
     const calls = paths.map((path, i) => ({ path, input: inputs[i], getRawInput: async () => inputs[i] }))
-    send(res, await Promise.all(calls.map((call, i) => run('query', call, i, ctx))), batch)
+    send(res, await Promise.all(calls.map((call, i) => run(found[i] as Found, call, i, ctx))), batch)
     return true
   }
 
@@ -139,7 +156,7 @@ export function createTrpcFastPath<TRouter extends AnyRouter>(options: TrpcFastP
    * One mutation, its body read only when the procedure asks for its input, after the scope check (as tRPC's
    * adapter does): a caller without the right token never gets a body buffered or parsed.
    */
-  const answerMutation = async (req: IncomingMessage, res: ServerResponse, url: URL, paths: string[], batch: boolean) => {
+  const answerMutation = async (req: IncomingMessage, res: ServerResponse, url: URL, found: Found[], paths: string[], batch: boolean) => {
     const length = Number(req.headers['content-length'])
     const mediaType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase()
     const binary = mediaType === 'application/octet-stream'
@@ -155,7 +172,7 @@ export function createTrpcFastPath<TRouter extends AnyRouter>(options: TrpcFastP
       body ??= readBody(req, maxBodySize).then((bytes) => (binary ? new Blob([bytes]).stream() : parseJsonBody(bytes)))
       return body
     }
-    const response = await run('mutation', { path: paths[0] as string, input: undefined, getRawInput }, 0, ctx)
+    const response = await run(found[0] as Found, { path: paths[0] as string, input: undefined, getRawInput }, 0, ctx)
     if (body === null) req.resume()
     send(res, [response], false)
     return true
@@ -172,11 +189,16 @@ export function createTrpcFastPath<TRouter extends AnyRouter>(options: TrpcFastP
     }
     const batch = url.searchParams.get('batch') === '1'
     if (paths.length > 1 && !batch) return false
+    const found: Found[] = []
     for (const path of paths) {
-      const known = typeOf(path)
-      if ((known instanceof Promise ? await known : known) !== type) return false
+      const known = find(path)
+      const procedure = known instanceof Promise ? await known : known
+      if (procedure?.type !== type) return false
+      found.push(procedure)
     }
-    return type === 'query' ? await answerQueries(req, res, url, paths, batch) : await answerMutation(req, res, url, paths, batch)
+    return type === 'query'
+      ? await answerQueries(req, res, url, found, paths, batch)
+      : await answerMutation(req, res, url, found, paths, batch)
   }
 }
 
