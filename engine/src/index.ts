@@ -11,7 +11,9 @@ export {
 } from './anomaly/index.ts'
 export {
   CODECS,
+  type CodecHints,
   codecOf,
+  createCodecHints,
   decodeSegment,
   type EncodeOptions,
   encodeSegment,

@@ -7,25 +7,33 @@ import {
   restoreRegimeTracker,
   segmentFeatures,
 } from './anomaly/index.ts'
-import { codecOf, decodeSegment, encodeSegment, LOSSLESS_CODEC, LOSSY_CODEC } from './codec/index.ts'
+import { codecOf, createCodecHints, decodeSegment, encodeSegment, LOSSLESS_CODEC, LOSSY_CODEC, parseCodecHints } from './codec/index.ts'
 import type { EngineParts } from './node.ts'
 
 /**
  * The engine's real parts: per entity a streaming anomaly scorer (whose change points seal segments early)
- * and a regime tracker over segment features; the lossless and error-bounded segment codecs. Both models
- * snapshot to plain data and resume from it exactly (what raw retention records when it releases raw batches).
+ * and a regime tracker over segment features; the lossless and error-bounded segment codecs, the latter with the
+ * entity's codec hints. All three snapshot to plain data and resume from it exactly (what raw retention records when
+ * it releases raw batches).
  */
 export function defaultParts(anomaly?: AnomalyOptions): EngineParts {
   return {
     forEntity(_entity, _dim, resume) {
-      const saved = resume as { anomaly?: unknown; regime?: unknown } | undefined
+      const saved = resume as { anomaly?: unknown; regime?: unknown; codec?: unknown } | undefined
       const scorer = saved === undefined ? createAnomalyScorer(anomaly) : restoreAnomalyScorer(saved.anomaly)
       const regimes = saved === undefined ? createRegimeTracker() : restoreRegimeTracker(saved.regime)
+      // What the codec learned of the entity's columns (codec/hints.ts); resume states written before it was kept
+      // have none, and the next segment searches afresh.
+      const hints = saved?.codec === undefined ? createCodecHints() : parseCodecHints(saved.codec)
       // One verdict object per entity, refilled by each observe(): the segmenter reads it at once and keeps nothing.
       const verdict = { score: 0, change: false }
       return {
         snapshot() {
-          return { anomaly: scorer.snapshot(), regime: regimes.snapshot() }
+          return {
+            anomaly: scorer.snapshot(),
+            regime: regimes.snapshot(),
+            codec: { columns: hints.columns.map((column) => (column === null ? null : [...column])) },
+          }
         },
         observe(ts, vector) {
           scorer.observeInto(ts, vector, verdict)
@@ -35,7 +43,7 @@ export function defaultParts(anomaly?: AnomalyOptions): EngineParts {
           const bytes =
             errorBound === null
               ? encodeSegment({ ts, vectors }, { codec: LOSSLESS_CODEC })
-              : encodeSegment({ ts, vectors }, { codec: LOSSY_CODEC, errorBound })
+              : encodeSegment({ ts, vectors }, { codec: LOSSY_CODEC, errorBound, hints })
           return { codec: errorBound === null ? LOSSLESS_CODEC : LOSSY_CODEC, bytes }
         },
         regime(ts, vectors, scores) {

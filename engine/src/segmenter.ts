@@ -1,4 +1,4 @@
-import { type Block, cidFor, type PayloadOf, RAW } from '@vsdb/log'
+import { type Block, type PayloadOf, rawBlock } from '@vsdb/log'
 import type { Observation } from './observations/types.ts'
 
 export interface SegmenterConfig {
@@ -212,7 +212,7 @@ export class EntitySegmenter {
       this.#config.codec === 'lossless' ? null : this.#low.map((low, d) => ((this.#high[d] as number) - low) * this.#config.errorFraction)
     const { codec, bytes } = this.#parts.encode(ts, vectors, errorBound)
     // The codec's bytes are the block as they are (raw codec): nothing wraps them.
-    const block = { cid: cidFor(bytes, RAW), bytes }
+    const block = rawBlock(bytes)
     const alerts: { ts: number; score: number }[] = []
     let anomaly = 0
     for (let i = 0; i < count; i++) {

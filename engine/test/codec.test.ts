@@ -5,12 +5,14 @@ import { isVsdbError, VsdbError } from '@vsdb/log'
 import { describe, expect, it } from 'vitest'
 import {
   codecOf,
+  createCodecHints,
   decodeSegment,
   type EncodeOptions,
   encodeSegment,
   LOSSLESS_CODEC,
   LOSSY_CODEC,
   MAX_POINTS,
+  parseCodecHints,
   type SegmentObservations,
 } from '../src/codec/index.ts'
 import { RangeEncoder } from '../src/codec/range-coder.ts'
@@ -221,8 +223,10 @@ describe('lossy codec', () => {
         const range = Math.max(...s.values) - Math.min(...s.values)
         const bound = fraction * range
         let bytes = 0
+        // As a node encodes an entity's segments: with the hints it keeps for the entity.
+        const options: EncodeOptions = { codec: LOSSY_CODEC, errorBound: [bound], hints: createCodecHints() }
         for (const seg of segments(s)) {
-          const block = encodeSegment(seg, lossy([bound]))
+          const block = encodeSegment(seg, options)
           bytes += block.length
           expectBounded(decodeSegment(block), seg, [bound])
         }
@@ -230,6 +234,40 @@ describe('lossy codec', () => {
       }
     }
     expect(median(ratios)).toBeGreaterThanOrEqual(50)
+  })
+
+  it('with hints: each block decodes alone, the same start gives the same bytes, and a steady stream searches less often', () => {
+    const s = series.find((x) => x.name.endsWith('machine_temperature_system_failure.csv')) as Series
+    const range = Math.max(...s.values) - Math.min(...s.values)
+    const run = () => {
+      const hints = createCodecHints()
+      const blocks = segments(s).map((seg) => encodeSegment(seg, { codec: LOSSY_CODEC, errorBound: [0.01 * range], hints }))
+      return { hints, blocks }
+    }
+    const first = run()
+    const again = run()
+    expect(again.blocks).toEqual(first.blocks)
+    segments(s).forEach((seg, i) => {
+      expectBounded(decodeSegment(first.blocks[i] as Uint8Array), seg, [0.01 * range])
+    })
+    const [predictor, bits, age, interval] = first.hints.columns[0] as [number, number, number, number]
+    expect(predictor).toBeGreaterThanOrEqual(0)
+    expect(bits).toBeGreaterThan(0)
+    expect(age).toBeLessThan(interval)
+    // The search kept choosing the same predictor somewhere along the series: its interval grew past the least.
+    expect(interval).toBeGreaterThan(2)
+    const plain = segments(s).reduce((sum, seg) => sum + encodeSegment(seg, lossy([0.01 * range])).length, 0)
+    const hinted = first.blocks.reduce((sum, b) => sum + b.length, 0)
+    expect(hinted).toBeLessThan(plain * 1.02)
+  })
+
+  it('reads hints back from their snapshot, and refuses malformed ones naming the column', () => {
+    const hints = createCodecHints()
+    for (const seg of segments(series[0] as Series).slice(0, 5)) encodeSegment(seg, { codec: LOSSY_CODEC, errorBound: [0.5], hints })
+    expect(parseCodecHints(structuredClone(hints))).toEqual(hints)
+    expect(() => parseCodecHints({ columns: [[9, 1, 0, 2]] })).toThrow('codec hints: columns[0]: no predictor 9')
+    expect(() => parseCodecHints({ columns: [null, [0, 1, 0, 64]] })).toThrow('codec hints: columns[1]: interval 64')
+    expect(() => parseCodecHints({})).toThrow('codec hints: expected {columns: [...]}')
   })
 
   it('respects the bound on edge cases: constant, huge jumps, tiny and huge bounds, zero bound, extremes', () => {

@@ -1,7 +1,7 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
 import { VsdbError } from './errors.ts'
-import { cidFor, SHA2_256, sha256, spliceSignature } from './event-bytes.ts'
+import { cidFor, DAG_CBOR, RAW, SHA2_256, sha256, spliceSignature } from './event-bytes.ts'
 import { describeZodError, type EventType, envelopeSchema, type PayloadOf, payloadSchemas } from './schema.ts'
 
 export { cidFor, DAG_CBOR, RAW, SHA2_256, sha256, spliceSignature } from './event-bytes.ts'
@@ -25,10 +25,36 @@ export interface SignedEvent<T extends EventType = EventType> extends UnsignedEv
   sig: Uint8Array
 }
 
+/**
+ * Blocks this process addressed itself (encodeBlock, rawBlock), with the CID and bytes they were made with: a block
+ * whose fields are still those very objects needs no second hash when it is appended (a changed field, or any other
+ * block, is hashed).
+ */
+const addressed = new WeakMap<Block, { cid: CID; bytes: Uint8Array }>()
+
+function addressedBlock(bytes: Uint8Array, codec: number): Block {
+  const cid = cidFor(bytes, codec)
+  const block = { cid, bytes }
+  addressed.set(block, { cid, bytes })
+  return block
+}
+
 /** Encodes any DAG-CBOR value as a block addressed by its sha2-256 CID. */
 export function encodeBlock(value: unknown): Block {
-  const bytes = dagCbor.encode(value)
-  return { cid: cidFor(bytes), bytes }
+  return addressedBlock(dagCbor.encode(value), DAG_CBOR)
+}
+
+/** Bytes as a raw block (codec 0x55) addressed by their sha2-256 CID. */
+export function rawBlock(bytes: Uint8Array): Block {
+  return addressedBlock(bytes, RAW)
+}
+
+/** True when the block's bytes hash to its CID: at once for a block made by encodeBlock or rawBlock and left as it was. */
+export function blockMatchesCid(block: Block): boolean {
+  const made = addressed.get(block)
+  if (made !== undefined && made.cid === block.cid && made.bytes === block.bytes) return true
+  const cid = CID.asCID(block.cid)
+  return cid !== null && bytesMatchCid(cid, block.bytes)
 }
 
 /** True when the bytes hash to the CID's multihash (sha2-256 only: the one hash this project writes). */

@@ -12,6 +12,7 @@ export {
   encodeUnsigned,
   payloadLinks,
   RAW,
+  rawBlock,
   type SignedEvent,
   sha256,
   type UnsignedEvent,

@@ -7,7 +7,7 @@ import type { CID } from 'multiformats/cid'
 import { CID as CIDClass } from 'multiformats/cid'
 import type { EventDraft, SignedDraft } from './assemble.ts'
 import { type ChainSigner, type ChainTip, createChainSigner } from './chain-signer.ts'
-import { type Block, bytesMatchCid, decodeStoredEvent, type SignedEvent, validatePayload } from './codec.ts'
+import { type Block, blockMatchesCid, bytesMatchCid, decodeStoredEvent, type SignedEvent, validatePayload } from './codec.ts'
 import {
   DATA_FORMAT,
   type DataDirPaths,
@@ -710,7 +710,7 @@ function checkBlock(type: EventType, block: Block, i: number): void {
   if (cid === null || !(block.bytes instanceof Uint8Array)) {
     throw new VsdbError('INVALID_EVENT', `${type} event: ${field}: expected {cid: CID, bytes: Uint8Array}`, { field })
   }
-  if (!bytesMatchCid(cid, block.bytes)) {
+  if (!blockMatchesCid(block)) {
     throw new VsdbError('INVALID_EVENT', `${type} event: ${field}: the bytes do not hash to ${cid}`, { field, cid: cid.toString() })
   }
 }

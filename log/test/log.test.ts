@@ -2,7 +2,7 @@ import { readdir, stat, writeFile } from 'node:fs/promises'
 import { AbstractChainedBatch } from 'abstract-level'
 import { CID } from 'multiformats/cid'
 import { describe, expect, it, vi } from 'vitest'
-import { auditLog, encodeBlock, initLog, openLog, type StoredEvent } from '../src/index.ts'
+import { auditLog, encodeBlock, initLog, openLog, rawBlock, type StoredEvent } from '../src/index.ts'
 import { collect, tempDir, trustPayload } from './helpers.ts'
 
 describe('log', () => {
@@ -99,10 +99,20 @@ describe('log', () => {
     const other = encodeBlock({ rows: [4] })
     const ingest = (blocks: unknown[]) => ({ type: 'trust' as const, payload: trustPayload(log.node), blocks: blocks as never })
     const before = await log.stats()
+    // Blocks this process made are not hashed again when appended, unless a field was changed since.
+    const swappedBytes = encodeBlock({ rows: [5] })
+    swappedBytes.bytes = other.bytes
+    const swappedCid = rawBlock(Uint8Array.of(1, 2))
+    swappedCid.cid = other.cid
+    const editedCopy = { ...encodeBlock({ rows: [6] }) }
+    editedCopy.bytes = good.bytes
     const cases: [unknown[], number][] = [
       [[good, { cid: undefined, bytes: good.bytes }], 1],
       [[{ cid: good.cid, bytes: 'not bytes' }], 0],
       [[good, { cid: other.cid, bytes: good.bytes }], 1],
+      [[swappedBytes], 0],
+      [[good, swappedCid], 1],
+      [[editedCopy], 0],
     ]
     for (const [blocks, bad] of cases) {
       const refused = log.appendBatch([{ type: 'trust', payload: trustPayload(log.node) }, ingest(blocks)])

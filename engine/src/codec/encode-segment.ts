@@ -6,8 +6,9 @@
  *   lossless      scaled decimals at each candidate exponent (with ulp corrections), or XOR floats.
  */
 import { candidateExponents, type Scaled, sampleResolution, scaleColumn } from './decimal.ts'
-import { DEFAULT_COUNT, SENTINEL, tagOf } from './format.ts'
+import { DEFAULT_COUNT, LOSSY_CODEC, SENTINEL, tagOf } from './format.ts'
 import { chooseGridShift } from './grid-shift.ts'
+import { type CodecHints, hintDrifted, hintedPredictor, noteColumn } from './hints.ts'
 import { ALPHAS, IntStream, priceResiduals } from './int-coder.ts'
 import { type ColumnCoding, chooseIntColumn, encodeIntColumn, priceIntColumn } from './int-column.ts'
 import { resetIntProbs } from './int-prior.ts'
@@ -48,9 +49,10 @@ export function encodeSegment(obs: SegmentObservations, options: EncodeOptions):
   encodeTimestamps(out, models.ts, obs.ts)
   const column = new Float64Array(n)
   const r = new Float64Array(n)
+  const hints = options.codec === LOSSY_CODEC ? options.hints : undefined
   for (let d = 0; d < dim; d++) {
     for (let i = 0; i < n; i++) column[i] = obs.vectors[i]![d]!
-    const plan = bounds === null ? planExact(models, column, r) : planLossy(models, column, bounds[d]!, r)
+    const plan = bounds === null ? planExact(models, column, r) : planLossy(models, column, bounds[d]!, r, hints, d)
     if (d === 0) {
       // The value contexts' prior, for the whole block: the one the first dimension's plan codes cheaper in.
       const family = priorFamily(models, plan, r)
@@ -98,14 +100,14 @@ function write(sink: BitSink, models: Models, column: Float64Array, plan: Plan, 
   }
 }
 
-function planLossy(models: Models, column: Float64Array, e: number, r: Float64Array): Plan {
+function planLossy(models: Models, column: Float64Array, e: number, r: Float64Array, hints: CodecHints | undefined, d: number): Plan {
   const step = e > 0 ? stepFor(e) : null
   if (step !== null) {
     const n = column.length
     const q = new Float64Array(n)
     const offset = chooseGridShift(column, e, step.step, q)
     if (offset >= 0) {
-      const { coding, bits } = chooseIntColumn(models.val, q, r)
+      const { coding, bits } = chooseQuantised(models, q, r, hints, d)
       const plan: Plan = { kind: 'quantised', step, offset, q, coding, columnBits: bits, bits: bits + stepBits(step) + OFFSET_BITS }
       // Storing exactly can only win when the values sit on a lattice about as coarse as the step.
       if (bits <= EXACT_TRIAL_BITS * n || sampleResolution(column) * EXACT_TRIAL_RESOLUTION < step.step) return plan
@@ -114,6 +116,22 @@ function planLossy(models: Models, column: Float64Array, e: number, r: Float64Ar
     }
   }
   return planExact(models, column, r)
+}
+
+/** The coding of a quantised column: the hinted predictor priced alone when the hints have one (hints.ts), else all. */
+function chooseQuantised(models: Models, q: Float64Array, r: Float64Array, hints: CodecHints | undefined, d: number) {
+  const n = q.length
+  const hinted = hintedPredictor(hints, d)
+  if (hinted !== undefined) {
+    const choice = chooseIntColumn(models.val, q, r, { only: hinted })
+    if (!hintDrifted(hints as CodecHints, d, choice.bits / n)) {
+      noteColumn(hints, d, choice.coding.predictor, choice.bits / n, false)
+      return choice
+    }
+  }
+  const choice = chooseIntColumn(models.val, q, r)
+  noteColumn(hints, d, choice.coding.predictor, choice.bits / n, true)
+  return choice
 }
 
 function planExact(models: Models, column: Float64Array, r: Float64Array): Plan {

@@ -21,4 +21,5 @@ export {
   MAX_TIMESTAMP,
   MAX_VALUES,
 } from './format.ts'
+export { type CodecHints, createCodecHints, parseCodecHints } from './hints.ts'
 export type { EncodeOptions, LosslessOptions, LossyOptions, SegmentObservations } from './types.ts'
