@@ -12,8 +12,10 @@
  *              Also the same puts from rows parsed into memory before the clock starts (Level alone).
  * Cases: 1M NAB observations (every series of ../shared/data/nab concatenated per entity, 4 entities, 1-d),
  * and 1M synthetic 8-d observations (4 entities, 10 Hz). The data generation is not timed.
- * Peak RSS is the child's VmHWM (whole life of the process, modules included; the floor after loading them
- * is shown beside it). Goals (issue 4): vsdb ≥ 1.0× the CSV → Level baseline; peak RSS ≤ 256 MB at 1M.
+ * Each side runs `repeats` times (3), vsdb and CSV → Level in turn, and their medians are compared; the ratios of
+ * each vsdb run to the baseline run just before it are printed too (the machine's speed drifts over minutes).
+ * Peak RSS is the child's VmHWM, the largest of the vsdb runs (whole life of the process, modules included; the floor
+ * after loading them is shown beside it). Goals (issue 4): vsdb ≥ 1.0× the CSV → Level baseline; peak RSS ≤ 256 MB at 1M.
  *
  *   npm run bench -- ingest [--quick] [--profile DIR]   (--profile: a --cpu-prof of every child into DIR)
  */
@@ -26,12 +28,12 @@ interface Sizes {
   rows: number
   entities: number
   dim: number
-  /** Runs of each baseline (cheap); the vsdb ingest runs once. */
-  baselineRepeats: number
+  /** Runs of each side: the medians are compared. */
+  repeats: number
 }
 
-const FULL: Sizes = { rows: 1_000_000, entities: 4, dim: 8, baselineRepeats: 3 }
-const QUICK: Sizes = { rows: 20_000, entities: 2, dim: 8, baselineRepeats: 1 }
+const FULL: Sizes = { rows: 1_000_000, entities: 4, dim: 8, repeats: 3 }
+const QUICK: Sizes = { rows: 20_000, entities: 2, dim: 8, repeats: 1 }
 const SPEED_GOAL = 1.0
 const RSS_GOAL_MB = 256
 
@@ -45,6 +47,8 @@ interface CaseReport {
   levelCsv: StepResult & { diskBytes: number }
   levelPreparsed: StepResult
   ratio: number
+  /** vsdb over the baseline run just before it, run by run. */
+  pairs: number[]
   ratioVsPutsOnly: number
   rssMet: boolean
 }
@@ -76,16 +80,29 @@ export async function main(args: string[]): Promise<void> {
         await tmp.remove(dir)
         return { ...r, diskBytes }
       }
+      // Each vsdb run right after a baseline run: the machine's speed drifts over minutes, and a pair sees the same.
       const csvRuns: (StepResult & { diskBytes: number })[] = []
-      for (let i = 0; i < sizes.baselineRepeats; i++) csvRuns.push(await step('level-csv', true))
+      const vsdbRuns: (StepResult & { diskBytes: number })[] = []
+      for (let i = 0; i < sizes.repeats; i++) {
+        csvRuns.push(await step('level-csv', true))
+        vsdbRuns.push(await step('vsdb-ingest', true))
+      }
       const putRuns: StepResult[] = []
-      for (let i = 0; i < sizes.baselineRepeats; i++) putRuns.push(await step('level-preparsed', false))
-      const vsdb = await step('vsdb-ingest', true)
+      for (let i = 0; i < sizes.repeats; i++) putRuns.push(await step('level-preparsed', false))
+      const vsdb = {
+        ...(medianRun(vsdbRuns) as StepResult & { diskBytes: number }),
+        peakRssMB: Math.max(...vsdbRuns.map((r) => r.peakRssMB)),
+      }
+      const pairs = vsdbRuns.map((v, i) => (csvRuns[i] as StepResult).seconds / v.seconds)
+      console.error(`  vsdb / baseline, run by run: ${pairs.map((r) => `${r.toFixed(2)}×`).join(', ')}`)
       const levelCsv = medianRun(csvRuns) as StepResult & { diskBytes: number }
       const levelPreparsed = medianRun(putRuns) as StepResult
       const base = results.add(`level batch JSON, CSV → Level [${label}]`, data.rows, csvRuns)
       const puts = results.add(`level batch JSON, puts only, pre-parsed [${label}]`, data.rows, putRuns, { baseline: base })
-      const ours = results.add(`vsdb openNode+ingest+close, CSV → node [${label}]`, data.rows, vsdb, { baseline: base, goal: SPEED_GOAL })
+      const ours = results.add(`vsdb openNode+ingest+close, CSV → node [${label}]`, data.rows, vsdbRuns, {
+        baseline: base,
+        goal: SPEED_GOAL,
+      })
       cases.push({
         case: data.name,
         rows: data.rows,
@@ -96,6 +113,7 @@ export async function main(args: string[]): Promise<void> {
         levelCsv: { ...levelCsv, peakRssMB: Math.max(...csvRuns.map((r) => r.peakRssMB)) },
         levelPreparsed: { ...levelPreparsed, peakRssMB: Math.max(...putRuns.map((r) => r.peakRssMB)) },
         ratio: ours.ratio as number,
+        pairs,
         ratioVsPutsOnly: ours.perSecond / puts.perSecond,
         rssMet: vsdb.peakRssMB <= RSS_GOAL_MB,
       })
@@ -105,7 +123,7 @@ export async function main(args: string[]): Promise<void> {
     const loadAfter = load()
     console.log(
       `\ningest bench${quick ? ' (quick)' : ''}: node ${process.version}, ${availableParallelism()} cores, load ${loadBefore} → ${loadAfter}; ` +
-        `events = observations; baseline runs: median of ${sizes.baselineRepeats}; vsdb: one run`,
+        `events = observations; each side: median of ${sizes.repeats} runs, vsdb and CSV → Level in turn`,
     )
     results.table()
     console.log(
@@ -129,7 +147,8 @@ export async function main(args: string[]): Promise<void> {
     )
     for (const c of cases) {
       console.log(
-        `${c.case}: vsdb ${fmtRate(c.rows / c.vsdb.seconds)} obs/s = ${c.ratio.toFixed(2)}× CSV → Level, ` +
+        `${c.case}: vsdb ${fmtRate(c.rows / c.vsdb.seconds)} obs/s = ${c.ratio.toFixed(2)}× CSV → Level ` +
+          `(run by run ${c.pairs.map((r) => r.toFixed(2)).join(', ')}), ` +
           `${c.ratioVsPutsOnly.toFixed(2)}× Level puts alone; peak RSS ${c.vsdb.peakRssMB.toFixed(0)} MiB`,
       )
     }
@@ -169,6 +188,7 @@ export async function main(args: string[]): Promise<void> {
         },
         levelPutsOnly: { perSecond: Math.round(c.rows / c.levelPreparsed.seconds), seconds: c.levelPreparsed.seconds },
         ratio: c.ratio,
+        pairs: c.pairs,
         ratioVsPutsOnly: c.ratioVsPutsOnly,
         speedMet: c.ratio >= SPEED_GOAL,
         rssMet: c.rssMet,
