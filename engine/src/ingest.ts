@@ -1,7 +1,9 @@
-import { stat } from 'node:fs/promises'
+import { mkdtemp, rm, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { type AppendInput, encodeBlock, type Log, type PayloadOf, type StoredEvent, VsdbError } from '@vsdb/log'
 import type { CID } from 'multiformats/cid'
-import { readObservations } from './observations/index.ts'
+import { DEFAULT_BATCH_SIZE, ObservationSpill, readObservations, readSpilled, type SpilledRows } from './observations/index.ts'
 import type { Observation, ObservationFormat } from './observations/types.ts'
 
 export interface IngestOptions {
@@ -148,7 +150,8 @@ function ingestInputs(rows: Observation[], stage: IngestOptions['stage']): Appen
 
 /**
  * Up to this many bytes of input are parsed whole before anything is written; beyond it, a first pass validates
- * (cheaply: no object per row) and a second writes batch by batch. Staged, everything an ingest writes is in
+ * (cheaply: no object per row), keeping a CSV's checked rows as float64 in a temporary file (observations/spill.ts),
+ * and a second writes batch by batch from those rows (or, for JSONL, by reading the file again). Staged, everything an ingest writes is in
  * memory at once — about 250 MB of RSS for 16 MiB of 8-d CSV — so the limit keeps a 1M-row input (≥ 15 MB as CSV)
  * streaming, in bounded memory.
  */
@@ -158,7 +161,8 @@ const STAGE_LIMIT_BYTES = 8 * 1024 * 1024
  * Reads files of observations and appends one `ingest` event per entity per batch, each linking its batch
  * block. Nothing is half-written: every row of every file is validated before the first event is appended
  * (parsed into memory and committed as one atomic batch, or for inputs over 8 MiB validated in a first pass
- * and then committed batch by batch). A bad row fails with an error naming file, line and column.
+ * and then committed batch by batch). A bad row fails with an error naming file, line and column. Spilled rows
+ * live in a directory of the system's temporary one for the length of the call.
  */
 export async function ingestFiles(
   log: Log,
@@ -179,46 +183,75 @@ export async function ingestFiles(
   const staged = totalBytes <= STAGE_LIMIT_BYTES
   let doneBytes = 0
   let rowsSoFar = 0
-  const read = (file: string, dims: Map<string, number>, pass: IngestProgress['pass']) =>
+  // One "now" for both passes: a row near the future limit gets the same answer in each.
+  const now = options.now ?? Date.now()
+  const read = (file: string, dims: Map<string, number>, pass: IngestProgress['pass'], spill?: ObservationSpill) =>
     readObservations({
       path: file,
       format: options.format,
       entity: options.entity,
-      now: options.now,
+      now,
       batchSize: options.batchSize,
       knownDimensions: dims,
-      // The first pass only checks (the same checks, no object per row).
+      // The first pass only checks (the same checks, no object per row), keeping a CSV's rows for the second.
       validateOnly: pass === 'validate',
+      spill,
       onBytes: (bytes) => options.onProgress?.({ file, pass, rows: rowsSoFar, fileBytes: doneBytes + bytes, totalBytes }),
     })
 
-  if (!staged) {
-    const dims = new Map(knownDimensions)
-    for (const [i, file] of files.entries()) {
-      for await (const _ of read(file, dims, 'validate'));
-      doneBytes += sizes[i] ?? 0
-    }
-    doneBytes = 0
-  }
-
-  const batches = createBatchCommitter(log, options)
+  const spillDir = staged ? null : await mkdtemp(join(tmpdir(), 'vsdb-ingest-'))
   try {
-    for (const [i, file] of files.entries()) {
-      for await (const rows of read(file, knownDimensions, 'write')) {
-        batches.stage(rows)
-        rowsSoFar = batches.summary.rows
-        if (!staged) await batches.commit()
+    const spilled: (SpilledRows | null)[] = []
+    if (spillDir !== null) {
+      const dims = new Map(knownDimensions)
+      for (const [i, file] of files.entries()) {
+        const spill = new ObservationSpill(join(spillDir, `${i}.f64`))
+        try {
+          for await (const _ of read(file, dims, 'validate', spill));
+        } finally {
+          spilled.push(spill.close())
+        }
+        doneBytes += sizes[i] ?? 0
       }
-      doneBytes += sizes[i] ?? 0
-      batches.summary.files++
-      options.onProgress?.({ file, pass: 'write', rows: batches.summary.rows, fileBytes: doneBytes, totalBytes })
+      doneBytes = 0
     }
-  } catch (err) {
-    // Told of the write in flight (or of its failure) before the caller is told of this one.
-    await batches.settle()
-    throw err
+
+    const batches = createBatchCommitter(log, options)
+    try {
+      for (const [i, file] of files.entries()) {
+        const kept = spilled[i] ?? null
+        const size = sizes[i] ?? 0
+        if (kept !== null && !knownDimensions.has(kept.entity)) knownDimensions.set(kept.entity, kept.dim)
+        const source =
+          kept === null
+            ? read(file, knownDimensions, 'write')
+            : readSpilled(kept, options.batchSize ?? DEFAULT_BATCH_SIZE, (rows) =>
+                options.onProgress?.({
+                  file,
+                  pass: 'write',
+                  rows: rowsSoFar,
+                  fileBytes: doneBytes + (size * rows) / kept.rows,
+                  totalBytes,
+                }),
+              )
+        for await (const rows of source) {
+          batches.stage(rows)
+          rowsSoFar = batches.summary.rows
+          if (!staged) await batches.commit()
+        }
+        doneBytes += size
+        batches.summary.files++
+        options.onProgress?.({ file, pass: 'write', rows: batches.summary.rows, fileBytes: doneBytes, totalBytes })
+      }
+    } catch (err) {
+      // Told of the write in flight (or of its failure) before the caller is told of this one.
+      await batches.settle()
+      throw err
+    }
+    return await batches.finish()
+  } finally {
+    if (spillDir !== null) await rm(spillDir, { recursive: true, force: true })
   }
-  return await batches.finish()
 }
 
 /**

@@ -13,7 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ReadContext } from '../src/observations/context.ts'
 import { readCsv } from '../src/observations/csv.ts'
 import { decimalCell, plainDecimal } from '../src/observations/numbers.ts'
+import { ObservationSpill, readSpilled } from '../src/observations/spill.ts'
 import { bytesTimestampParserFor, timestampParserFor } from '../src/observations/timestamp.ts'
+import type { Observation } from '../src/observations/types.ts'
 import { seeded } from './seeded.ts'
 
 const NOW = Date.UTC(2025, 0, 1)
@@ -30,7 +32,7 @@ afterAll(async () => {
 async function outcome(
   path: string,
   maxLineBytes: number,
-  options: { fast?: boolean; chunkBytes?: number; validateOnly?: boolean },
+  options: { fast?: boolean; chunkBytes?: number; validateOnly?: boolean; spill?: ObservationSpill },
 ): Promise<unknown> {
   const ctx: ReadContext = {
     file: path,
@@ -40,12 +42,16 @@ async function outcome(
     maxLineBytes,
     dims: new Map(),
     validateOnly: options.validateOnly,
+    spill: options.spill,
   }
   const batches: string[][] = []
+  const spell = (batch: Observation[]) =>
+    batch.map((o) => `${o.entity} ${o.ts} ${o.vector.map((v) => (Object.is(v, -0) ? '-0' : String(v))).join(' ')}`)
   try {
-    for await (const batch of readCsv(ctx, 'e', options)) {
-      batches.push(batch.map((o) => `${o.entity} ${o.ts} ${o.vector.map((v) => (Object.is(v, -0) ? '-0' : String(v))).join(' ')}`))
-    }
+    for await (const batch of readCsv(ctx, 'e', options)) batches.push(spell(batch))
+    // A validating read with a spill: the rows read back from it, as the ingest's write pass reads them.
+    const spilled = options.spill?.close()
+    if (spilled) for await (const batch of readSpilled(spilled, ctx.batchSize)) batches.push(spell(batch))
   } catch (err) {
     if (!(err instanceof VsdbError)) throw err
     // Batches before an error are not compared: csv-parse drops those still buffered in its stream when it fails.
@@ -153,6 +159,24 @@ function randomCsv(rand: () => number): Buffer {
 }
 
 describe('CSV fast path', () => {
+  it('a spill that cannot be written is given up: no rows to read back, and the write pass reads the file', async () => {
+    const path = join(dir, 'small.csv')
+    await writeFile(path, 'timestamp,a\n2024-01-01T00:00:00Z,1\n')
+    const spill = new ObservationSpill(join(dir, 'no-such-dir', 'x.f64'))
+    const ctx: ReadContext = {
+      file: path,
+      entity: undefined,
+      now: NOW,
+      batchSize: 3,
+      maxLineBytes: 1024,
+      dims: new Map(),
+      validateOnly: true,
+      spill,
+    }
+    for await (const _ of readCsv(ctx, 'e')) expect.unreachable()
+    expect(spill.close()).toBeNull()
+  })
+
   it('reads exactly what csv-parse reads, values, batches and errors alike', async () => {
     const rand = seeded(4)
     for (let k = 0; k < 800; k++) {
@@ -169,6 +193,12 @@ describe('CSV fast path', () => {
       const checked = (await outcome(path, maxLineBytes, { validateOnly: true, chunkBytes: 16 })) as { batches?: unknown[] }
       const { batches: _, ...rest } = expected as { batches?: unknown[] }
       expect(checked, `case ${k}, validating`).toEqual({ ...rest, ...('error' in rest ? {} : { batches: [] }) })
+      // Validating into a spill: then exactly the rows and batches the read gives, from the spill.
+      if (!('error' in rest)) {
+        const spill = new ObservationSpill(join(dir, `f${k}.f64`))
+        const fromSpill = await outcome(path, maxLineBytes, { validateOnly: true, chunkBytes: 16, spill })
+        expect(fromSpill, `case ${k}, from the spill`).toEqual(expected)
+      }
     }
   }, 120_000)
 

@@ -1,4 +1,5 @@
 import { type InputLocation, inputError, quote } from './errors.ts'
+import type { ObservationSpill } from './spill.ts'
 import type { TimestampParser } from './timestamp.ts'
 import { MAX_FUTURE_MS } from './types.ts'
 
@@ -16,6 +17,8 @@ export interface ReadContext {
   onBytes?: (bytesRead: number) => void
   /** Rows are checked, never yielded (ObservationSource.validateOnly). */
   validateOnly?: boolean
+  /** Where a validating CSV read keeps the rows it checked (ObservationSource.spill). */
+  spill?: ObservationSpill
   /** The parser for string timestamps, chosen from the first one seen (one format per input). */
   parseTsString?: TimestampParser
 }

@@ -5,6 +5,7 @@ import { checkTimestampRange, unparseableTimestamp } from './context.ts'
 import { inputError, quote } from './errors.ts'
 import { FileChunks } from './file-chunks.ts'
 import { decimalCell, plainCellEnd } from './numbers.ts'
+import { Row } from './row.ts'
 import {
   type BytesTimestampParser,
   bytesTimestampParserFor,
@@ -116,24 +117,6 @@ function csvParseError(ctx: ReadContext, err: CsvError): Error {
 }
 
 /**
- * An observation made by the CSV reader: a plain `{entity, ts, vector}` as far as anyone can tell, made by a
- * constructor rather than an object literal. V8 tracks the objects of a literal per site, and when a young-space
- * collection finds nearly all of a site's recent objects alive (as it does for the rows of a batch when it comes
- * just after another collection), it starts allocating that site's objects straight in the old space: every row
- * from then on is garbage that waits for a full collection, and the heap grows by the rows it has read.
- */
-class Row implements Observation {
-  entity: string
-  ts: number
-  vector: number[]
-  constructor(entity: string, ts: number, vector: number[]) {
-    this.entity = entity
-    this.ts = ts
-    this.vector = vector
-  }
-}
-
-/**
  * Turns records (cells and line number) into observations, grouped into batches: `record` takes the cells as
  * strings (csv-parse's records, and any line the fast path passes on); `line` takes the bytes of a plain line
  * (no quote, no stray carriage return) and reads its cells in place, deferring to `record` for anything but
@@ -187,6 +170,7 @@ class CsvRows {
     if (cells.length === 1 && (cells[0] as string).trim() === '') return null
     if (this.header === undefined) {
       this.header = readHeader(ctx, cells, line, this.#entity)
+      ctx.spill?.start(this.#entity, this.header.vectorIndex.length)
       return null
     }
     const h = this.header
@@ -260,6 +244,7 @@ class CsvRows {
     if (at <= end) return this.record(cellsOf(bytes, start, end), line) // more cells than the header
     if (this.#validateOnly) {
       this.rows++
+      this.#ctx.spill?.push(cells[0] as number, cells, 1)
       return null
     }
     // A copy of a packed array of doubles of the right length: a vector of exactly `dim` doubles (pushing into
@@ -276,7 +261,10 @@ class CsvRows {
 
   #push(row: Observation): Observation[] | null {
     this.rows++
-    if (this.#validateOnly) return null
+    if (this.#validateOnly) {
+      this.#ctx.spill?.push(row.ts, row.vector, 0)
+      return null
+    }
     this.#batch[this.#count++] = row
     if (this.#count < this.#ctx.batchSize) return null
     const full = this.#batch

@@ -1,6 +1,7 @@
 export { observationRowSchema } from './jsonl.ts'
 export { detectFormat, readObservations } from './read.ts'
 export { type ObservationRowsOptions, parseObservationRows } from './rows.ts'
+export { ObservationSpill, readSpilled, type SpilledRows } from './spill.ts'
 export { parseTimestamp } from './timestamp.ts'
 export {
   DEFAULT_BATCH_SIZE,

@@ -61,6 +61,7 @@ export async function* readObservations(source: ObservationSource): AsyncGenerat
     dims: source.knownDimensions ?? new Map(),
     onBytes: source.onBytes,
     validateOnly: source.validateOnly === true,
+    spill: source.validateOnly === true ? source.spill : undefined,
   }
   try {
     const info = await stat(file)

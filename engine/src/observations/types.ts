@@ -1,3 +1,5 @@
+import type { ObservationSpill } from './spill.ts'
+
 /** One observation of one entity: integer epoch milliseconds, a vector, optional flat metadata. */
 export interface Observation {
   entity: string
@@ -34,6 +36,8 @@ export interface ObservationSource {
    * nothing: the first pass of an ingest that must not half-write, without making an object per row.
    */
   validateOnly?: boolean
+  /** With validateOnly, a CSV file's checked rows are kept here for the pass that writes them (see spill.ts). */
+  spill?: ObservationSpill
 }
 
 export const DEFAULT_BATCH_SIZE = 1000
