@@ -83,11 +83,12 @@ describe('socketCallLink', () => {
     }
   })
 
-  it('ignores a text message that is not JSON instead of throwing in its listener', async () => {
+  it('ignores a text message that is not a JSON object instead of throwing in its listener', async () => {
     const peer = await startPeer()
     peer.onCall = (message, reply) => {
       if (message === 'binary') return
       reply('not json {')
+      reply('null')
       reply(JSON.stringify({ id: message.id, result: { type: 'data', data: 'ok' } }))
     }
     const { calls, client } = clientOf(peer.url)

@@ -199,17 +199,19 @@ export async function ingestFiles(
       onBytes: (bytes) => options.onProgress?.({ file, pass, rows: rowsSoFar, fileBytes: doneBytes + bytes, totalBytes }),
     })
 
-  const spillDir = staged ? null : await mkdtemp(join(tmpdir(), 'vsdb-ingest-'))
+  // Without a temporary directory the write pass reads the files again: spilling only saves time.
+  const spillDir = staged ? null : await mkdtemp(join(tmpdir(), 'vsdb-ingest-')).catch(() => null)
+  const removeSpill = (path: string) => rm(path, { recursive: true, force: true }).catch(() => {})
   try {
     const spilled: (SpilledRows | null)[] = []
-    if (spillDir !== null) {
+    if (!staged) {
       const dims = new Map(knownDimensions)
       for (const [i, file] of files.entries()) {
-        const spill = new ObservationSpill(join(spillDir, `${i}.f64`))
+        const spill = spillDir === null ? undefined : new ObservationSpill(join(spillDir, `${i}.f64`))
         try {
           for await (const _ of read(file, dims, 'validate', spill));
         } finally {
-          spilled.push(spill.close())
+          spilled.push(spill?.close() ?? null)
         }
         doneBytes += sizes[i] ?? 0
       }
@@ -239,6 +241,7 @@ export async function ingestFiles(
           rowsSoFar = batches.summary.rows
           if (!staged) await batches.commit()
         }
+        if (kept !== null) await removeSpill(kept.path)
         doneBytes += size
         batches.summary.files++
         options.onProgress?.({ file, pass: 'write', rows: batches.summary.rows, fileBytes: doneBytes, totalBytes })
@@ -250,7 +253,7 @@ export async function ingestFiles(
     }
     return await batches.finish()
   } finally {
-    if (spillDir !== null) await rm(spillDir, { recursive: true, force: true })
+    if (spillDir !== null) await removeSpill(spillDir)
   }
 }
 

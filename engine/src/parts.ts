@@ -7,8 +7,26 @@ import {
   restoreRegimeTracker,
   segmentFeatures,
 } from './anomaly/index.ts'
-import { codecOf, createCodecHints, decodeSegment, encodeSegment, LOSSLESS_CODEC, LOSSY_CODEC, parseCodecHints } from './codec/index.ts'
+import {
+  type CodecHints,
+  codecOf,
+  createCodecHints,
+  decodeSegment,
+  encodeSegment,
+  LOSSLESS_CODEC,
+  LOSSY_CODEC,
+  parseCodecHints,
+} from './codec/index.ts'
 import type { EngineParts } from './node.ts'
+
+/** Hints from a snapshot, or fresh ones if they do not read: they only save time, and a fresh start is still exact. */
+function hintsOrFresh(snapshot: unknown): CodecHints {
+  try {
+    return parseCodecHints(snapshot)
+  } catch {
+    return createCodecHints()
+  }
+}
 
 /**
  * The engine's real parts: per entity a streaming anomaly scorer (whose change points seal segments early)
@@ -24,7 +42,7 @@ export function defaultParts(anomaly?: AnomalyOptions): EngineParts {
       const regimes = saved === undefined ? createRegimeTracker() : restoreRegimeTracker(saved.regime)
       // What the codec learned of the entity's columns (codec/hints.ts); resume states written before it was kept
       // have none, and the next segment searches afresh.
-      const hints = saved?.codec === undefined ? createCodecHints() : parseCodecHints(saved.codec)
+      const hints = saved?.codec === undefined ? createCodecHints() : hintsOrFresh(saved.codec)
       // One verdict object per entity, refilled by each observe(): the segmenter reads it at once and keeps nothing.
       const verdict = { score: 0, change: false }
       return {

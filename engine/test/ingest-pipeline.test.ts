@@ -2,7 +2,7 @@
  * A streamed ingest (input over 8 MiB) stages the next batch while the log writes the one before: a failed write
  * must still stop everything after it from reaching the log, and be thrown only once nothing is in flight.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type AppendInput, initLog, type Log, type StoredEvent, VsdbError } from '@vsdb/log'
@@ -106,6 +106,36 @@ describe('pipelined commits', () => {
       expect(log.head()?.seq).toBe(0)
     } finally {
       await log.close()
+    }
+  })
+
+  it('spills into the temporary directory and leaves nothing there, and ingests without one by reading the file again', async () => {
+    const before = process.env.TMPDIR
+    const tmp = join(dir, 'tmp')
+    await mkdir(tmp)
+    try {
+      const outcomes: { head: number | undefined; rows: number; left: string[] }[] = []
+      for (const [name, tmpdir] of [
+        ['spilled', tmp],
+        ['no-tmp', join(dir, 'no-such-dir')],
+      ] as const) {
+        process.env.TMPDIR = tmpdir
+        const log = await initLog({ dir: join(dir, name) })
+        try {
+          const summary = await ingestFiles(log, [file], { batchSize: BATCH }, new Map())
+          outcomes.push({ head: log.head()?.seq, rows: summary.rows, left: await readdir(tmp) })
+        } finally {
+          await log.close()
+        }
+      }
+      const batches = Math.ceil(ROWS / BATCH)
+      expect(outcomes).toEqual([
+        { head: batches, rows: ROWS, left: [] },
+        { head: batches, rows: ROWS, left: [] },
+      ])
+    } finally {
+      if (before === undefined) delete process.env.TMPDIR
+      else process.env.TMPDIR = before
     }
   })
 })

@@ -44,7 +44,7 @@ export function encodeBlock(value: unknown): Block {
   return addressedBlock(dagCbor.encode(value), DAG_CBOR)
 }
 
-/** Bytes as a raw block (codec 0x55) addressed by their sha2-256 CID. */
+/** Bytes as a raw block (codec 0x55) addressed by their sha2-256 CID. The bytes must not change after. */
 export function rawBlock(bytes: Uint8Array): Block {
   return addressedBlock(bytes, RAW)
 }

@@ -45,7 +45,8 @@ export function socketCallLink<TRouter extends AnyRouter>(options: {
   /**
    * An error with no id answers a message the server could not read. This link's JSON is always readable, so it
    * answers a binary call: from a server that does not know them, or one whose header is damaged. Which call it was
-   * cannot be told, so every binary call waiting gets it rather than one of them waiting forever.
+   * cannot be told, so every binary call waiting gets it rather than one of them waiting forever (a call the server
+   * did read may then be reported failed though it is applied: a caller that retries may ingest its rows twice).
    */
   const answerWithoutId = (message: Answer) => {
     if (message.error === undefined) return
@@ -74,6 +75,7 @@ export function socketCallLink<TRouter extends AnyRouter>(options: {
         } catch {
           return
         }
+        if (typeof message !== 'object' || message === null) return
         if (typeof message.id !== 'number') return answerWithoutId(message)
         const w = waiting.get(message.id)
         if (w === undefined) return

@@ -18,7 +18,7 @@ export interface ChainCall {
 }
 
 type ChainResult = { ok: true; data: unknown } | { ok: false; error: TRPCError }
-type NextOptions = { ctx?: object; input?: unknown; getRawInput?: () => Promise<unknown> } | undefined
+type NextOptions = { ctx?: object; input?: unknown; getRawInput?: () => Promise<unknown> } | null | undefined
 type Middleware = (opts: ChainCall & { meta: unknown; next: (next?: NextOptions) => Promise<ChainResult> }) => Promise<ChainResult>
 
 /**
@@ -26,6 +26,8 @@ type Middleware = (opts: ChainCall & { meta: unknown; next: (next?: NextOptions)
  * null when this tRPC keeps them some other way, and callers then go through tRPC's `callProcedure`.
  */
 export function middlewaresOf(procedure: AnyProcedure): readonly Middleware[] | null {
+  // A procedure with its own caller is called through it: tRPC's callProcedure, then.
+  if (procedure._def.experimental_caller) return null
   const middlewares = (procedure._def as { middlewares?: unknown }).middlewares
   if (!Array.isArray(middlewares) || middlewares.length === 0 || !middlewares.every((m) => typeof m === 'function')) return null
   return middlewares as Middleware[]
@@ -57,7 +59,7 @@ async function step(middlewares: readonly Middleware[], meta: unknown, index: nu
         step(middlewares, meta, index + 1, {
           ...call,
           ctx: next?.ctx ? { ...(call.ctx as object), ...next.ctx } : call.ctx,
-          input: next !== undefined && 'input' in next ? next.input : call.input,
+          input: next != null && 'input' in next ? next.input : call.input,
           getRawInput: next?.getRawInput ?? call.getRawInput,
         }) as Promise<ChainResult>,
     })

@@ -10,8 +10,8 @@ export interface SpilledRows {
   rows: number
 }
 
-/** Rows per write to the spill (and per read back, at most). */
-const CHUNK_ROWS = 8192
+/** Bytes per write to the spill, about (at least one row). */
+const CHUNK_BYTES = 512 * 1024
 
 /**
  * The rows a validating CSV read has checked, kept on disk as float64 (ts, then the vector) so that the ingest's
@@ -39,7 +39,7 @@ export class ObservationSpill {
     if (this.#state !== 'idle') return
     this.#entity = entity
     this.#dim = dim
-    this.#chunk = new Float64Array(CHUNK_ROWS * (dim + 1))
+    this.#chunk = new Float64Array(Math.max(1, Math.floor(CHUNK_BYTES / ((dim + 1) * 8))) * (dim + 1))
     this.#state = 'open'
   }
 
