@@ -1,7 +1,6 @@
 import { type InputLocation, inputError, quote } from './errors.ts'
-import type { ObservationSpill } from './spill.ts'
 import type { TimestampParser } from './timestamp.ts'
-import { MAX_FUTURE_MS } from './types.ts'
+import { type CheckedRowSink, MAX_FUTURE_MS } from './types.ts'
 
 /** The resolved settings of one read, shared by the CSV and JSONL readers. */
 export interface ReadContext {
@@ -18,7 +17,7 @@ export interface ReadContext {
   /** Rows are checked, never yielded (ObservationSource.validateOnly). */
   validateOnly?: boolean
   /** Where a validating CSV read keeps the rows it checked (ObservationSource.spill). */
-  spill?: ObservationSpill
+  spill?: CheckedRowSink
   /** The parser for string timestamps, chosen from the first one seen (one format per input). */
   parseTsString?: TimestampParser
 }

@@ -1,6 +1,6 @@
 import { closeSync, openSync, readSync, writeSync } from 'node:fs'
 import { Row, vectorMaker } from './row.ts'
-import type { Observation } from './types.ts'
+import type { CheckedRowSink, Observation } from './types.ts'
 
 /** A file's checked rows as they were spilled: float64 rows of (ts, then the vector), `rows` of them. */
 export interface SpilledRows {
@@ -20,7 +20,7 @@ const CHUNK_BYTES = 512 * 1024
  * page cache, and the thread pool's queue is the Level writes' (an async read per batch waited behind them). A spill
  * that cannot be written is abandoned: `close` returns null, and the write pass reads the file as it would have.
  */
-export class ObservationSpill {
+export class ObservationSpill implements CheckedRowSink {
   readonly #path: string
   #fd: number | null = null
   #entity = ''

@@ -1,5 +1,3 @@
-import type { ObservationSpill } from './spill.ts'
-
 /** One observation of one entity: integer epoch milliseconds, a vector, optional flat metadata. */
 export interface Observation {
   entity: string
@@ -37,7 +35,15 @@ export interface ObservationSource {
    */
   validateOnly?: boolean
   /** With validateOnly, a CSV file's checked rows are kept here for the pass that writes them (see spill.ts). */
-  spill?: ObservationSpill
+  spill?: CheckedRowSink
+}
+
+/** Where a validating CSV read puts the rows it checked (spill.ts's ObservationSpill). */
+export interface CheckedRowSink {
+  /** The file's entity and vector dimension, once its header is read. */
+  start(entity: string, dim: number): void
+  /** One checked row: its timestamp and the vector in values[from, from + dim). */
+  push(ts: number, values: ArrayLike<number>, from: number): void
 }
 
 export const DEFAULT_BATCH_SIZE = 1000
