@@ -83,6 +83,7 @@ function close(): void {
   clearTimeout(overviewTimer)
   for (const timer of chartTimers.values()) clearTimeout(timer)
   chartTimers.clear()
+  segments.clear()
   setLive('offline', 'offline')
 }
 
@@ -106,7 +107,7 @@ async function loadOverview(c: VsdbClient, withSegments = false): Promise<readon
   renderEntities(entitiesBody, entities, flaggedEntities)
   segmentFilter.entities(entities.map((e) => e.entity))
   renderStatus(byId('archive'), byId('status'), status, counts)
-  if (all !== null) segments.replace(all)
+  if (all !== null) segments.merge(all)
   return entities
 }
 

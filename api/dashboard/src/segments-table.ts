@@ -23,9 +23,18 @@ export class SegmentsTable {
     this.#rows = rows
   }
 
-  replace(segments: readonly Segment[]): void {
-    this.#segments.clear()
+  /**
+   * Adds a fetched list. Sealed segments never change nor go, so this is a union: a segment that arrived live while
+   * the list was being fetched (and so is not in it) stays.
+   */
+  merge(segments: readonly Segment[]): void {
     for (const s of segments) this.#segments.set(s.cid, s)
+    this.#render()
+  }
+
+  clear(): void {
+    this.#segments.clear()
+    this.#flagged.clear()
     this.#render()
   }
 
