@@ -151,9 +151,9 @@ function ingestInputs(rows: Observation[], stage: IngestOptions['stage']): Appen
 /**
  * Up to this many bytes of input are parsed whole before anything is written; beyond it, a first pass validates
  * (cheaply: no object per row), keeping a CSV's checked rows as float64 in a temporary file (observations/spill.ts),
- * and a second writes batch by batch from those rows (or, for JSONL, by reading the file again). Staged, everything an ingest writes is in
- * memory at once — about 250 MB of RSS for 16 MiB of 8-d CSV — so the limit keeps a 1M-row input (≥ 15 MB as CSV)
- * streaming, in bounded memory.
+ * and a second writes batch by batch from those rows (or, for JSONL, by reading the file again). Staged, everything
+ * an ingest writes is in memory at once — about 250 MB of RSS for 16 MiB of 8-d CSV — so the limit keeps a 1M-row
+ * input (≥ 15 MB as CSV) streaming, in bounded memory.
  */
 const STAGE_LIMIT_BYTES = 8 * 1024 * 1024
 

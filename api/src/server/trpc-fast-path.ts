@@ -11,7 +11,6 @@ import {
   isAsyncIterable,
   isObject,
   isPromise,
-  type ProcedureType,
   TRPCError,
   transformTRPCResponse,
 } from '@trpc/server/unstable-core-do-not-import'
@@ -32,7 +31,6 @@ type MaybePromise<T> = T | Promise<T>
 /** A procedure as the fast path calls it: its middlewares when they can be run directly (procedure-chain.ts). */
 interface Found {
   procedure: AnyProcedure
-  type: ProcedureType
   middlewares: ReturnType<typeof middlewaresOf>
 }
 
@@ -68,14 +66,15 @@ export function createTrpcFastPath<TRouter extends AnyRouter>(options: TrpcFastP
     return getProcedureAtPath(router, path).then((procedure) => {
       if (procedure === null) return undefined
       // Only paths that name a procedure are kept, so that unknown paths cannot grow the map.
-      const found = { procedure, type: procedure._def.type, middlewares: middlewaresOf(procedure) }
+      const found = { procedure, middlewares: middlewaresOf(procedure) }
       procedures.set(path, found)
       return found
     })
   }
 
   const run = async (found: Found, call: Call, index: number, ctx: unknown): Promise<TRPCResponse> => {
-    const { procedure, type, middlewares } = found
+    const { procedure, middlewares } = found
+    const type = procedure._def.type
     try {
       const chainCall = {
         ctx,
@@ -193,7 +192,7 @@ export function createTrpcFastPath<TRouter extends AnyRouter>(options: TrpcFastP
     for (const path of paths) {
       const known = find(path)
       const procedure = known instanceof Promise ? await known : known
-      if (procedure?.type !== type) return false
+      if (procedure?.procedure._def.type !== type) return false
       found.push(procedure)
     }
     return type === 'query'

@@ -5,7 +5,7 @@ import { checkTimestampRange, unparseableTimestamp } from './context.ts'
 import { inputError, quote } from './errors.ts'
 import { FileChunks } from './file-chunks.ts'
 import { decimalCell, plainCellEnd } from './numbers.ts'
-import { Row } from './row.ts'
+import { Row, vectorMaker } from './row.ts'
 import {
   type BytesTimestampParser,
   bytesTimestampParserFor,
@@ -130,7 +130,7 @@ class CsvRows {
   #parseTs: TimestampParser = parseTimestamp
   #bytesTs: BytesTimestampParser | null = null
   #firstRow = true
-  #zeros: number[] | null = null
+  #makeVector: ((values: ArrayLike<number>, from: number) => number[]) | null = null
   #cells = new Float64Array(0)
   readonly #validateOnly: boolean
   rows = 0
@@ -247,16 +247,9 @@ class CsvRows {
       this.#ctx.spill?.push(cells[0] as number, cells, 1)
       return null
     }
-    // A copy of a packed array of doubles of the right length: a vector of exactly `dim` doubles (pushing into
-    // [] would reserve room for 17, and every row stays in memory until its segment seals).
-    let zeros = this.#zeros
-    if (zeros === null || zeros.length !== dim) {
-      zeros = Array.from(new Float64Array(dim))
-      this.#zeros = zeros
-    }
-    const vector = zeros.slice()
-    for (let d = 0; d < dim; d++) vector[d] = cells[d + 1] as number
-    return this.#push(new Row(this.#entity, cells[0] as number, vector))
+    // The header's dimension: one maker for the file.
+    this.#makeVector ??= vectorMaker(dim)
+    return this.#push(new Row(this.#entity, cells[0] as number, this.#makeVector(cells, 1)))
   }
 
   #push(row: Observation): Observation[] | null {
