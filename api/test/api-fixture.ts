@@ -5,7 +5,7 @@ import { defaultParts, openNode, type VsdbNode } from '@vsdb/engine'
 import { initLog } from '@vsdb/log'
 import { createClientOver, type VsdbClient } from '../src/client/create-client.ts'
 import type { HttpTransport } from '../src/client/http-transport.ts'
-import { nodeHttpTransport } from '../src/client/node-http-transport.ts'
+import { undiciTransport } from '../src/client/undici-transport.ts'
 import { type ApiServer, startApiServer } from '../src/server/http-server.ts'
 import { openTokenStore } from '../src/tokens/index.ts'
 
@@ -52,7 +52,7 @@ export function observations(entity: string, start: number, n: number): { entity
 
 /** The typed client over node:http, telling `seen` of every HTTP request it sends. */
 export function recordingClient(url: string, token: string, seen: (request: Parameters<HttpTransport>[0]) => void): VsdbClient {
-  const http = nodeHttpTransport()
+  const http = undiciTransport()
   return createClientOver(
     { url, token },
     {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { createClientOver } from '../src/client/create-client.ts'
-import { nodeHttpTransport } from '../src/client/node-http-transport.ts'
 import type { SocketClass } from '../src/client/socket-call-link.ts'
+import { undiciTransport } from '../src/client/undici-transport.ts'
 import { encodeObservationFrame } from '../src/wire/observation-frame.ts'
 import { decodeSocketCall, encodeSocketCall } from '../src/wire/socket-call.ts'
 import { type ApiFixture, observations, recordingClient, startFixture } from './api-fixture.ts'
@@ -123,7 +123,7 @@ describe('ingest as one binary frame', () => {
         super.send(data)
       }
     }
-    const http = nodeHttpTransport()
+    const http = undiciTransport()
     const client = createClientOver(
       { url: f.server.url, token: f.tokens.write, transport: 'ws' },
       http,

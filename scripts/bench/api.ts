@@ -5,7 +5,7 @@
  *      entity), so that the index holds a few hundred segments (a segment seals at 256 observations);
  *   2. query latency, k = 10 by vector (a random segment's centroid plus noise), sequential awaited calls, after a
  *      warm-up and one forced GC, each side in short passes of its own (order rotating): in-process `node.query`
- *      vs `createClient` over HTTP (queries batched per event-loop turn, node:http with keep-alive) vs
+ *      vs `createClient` over HTTP (queries batched per event-loop turn, undici's dispatcher with keep-alive) vs
  *      `createClient({transport: 'ws'})`; p50 / p99 and the overhead the API adds at p50. Beside them, to show
  *      where that overhead goes: the same tRPC call as a bare keep-alive GET through `fetch` and through
  *      node:http (no client link), as a bare JSON-RPC message on a WebSocket (no client link), the same node:http
@@ -535,7 +535,7 @@ export async function main(args: string[]): Promise<void> {
     const plainHttp = bareHttpGet(plain.url, read)
     const sides: [string, Call][] = [
       ['in-process node.query', (vector) => live.query({ vector, k: K })],
-      ['HTTP tRPC (createClient: batched, node:http keep-alive)', (vector) => http.query.query({ vector, k: K })],
+      ['HTTP tRPC (createClient: batched, undici keep-alive)', (vector) => http.query.query({ vector, k: K })],
       ["WebSocket tRPC (createClient transport 'ws')", (vector) => ws.query.query({ vector, k: K })],
       ['diagnostic: bare fetch GET /trpc/query (no client link)', (vector) => fetchQuery('query', { vector, k: K })],
       ['diagnostic: bare node:http GET /trpc/query (keep-alive agent)', (vector) => nodeHttp.get('query', { vector, k: K })],
