@@ -13,6 +13,7 @@ import type { ApiContext } from '../router/context.ts'
 import type { Principal, TokenStore } from '../tokens/index.ts'
 import { bearerToken, principalOf, requireScope } from './auth.ts'
 import { sendError, sendJson } from './http-errors.ts'
+import { plainTarget } from './request-target.ts'
 import { createRestHandler } from './rest-routes.ts'
 import { socketEncoder } from './socket-encoder.ts'
 import { serveStatic } from './static-files.ts'
@@ -117,7 +118,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const gateway = createGatewayHandler(node.log)
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://localhost')
+    const target = req.url ?? '/'
+    const plain = plainTarget(target, '/trpc/')
+    if (plain !== null) return (await trpcFast(req, res, plain)) ? undefined : trpc(req, res)
+    const url = new URL(target, 'http://localhost')
     const path = url.pathname
     if (path === '/trpc' || path.startsWith('/trpc/')) return (await trpcFast(req, res, url)) ? undefined : trpc(req, res)
     if (path.startsWith('/v1/')) return await rest(req, res, url, requestContext(req))

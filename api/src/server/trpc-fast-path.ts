@@ -5,6 +5,7 @@ import type { TRPCResponse } from '@trpc/server/rpc'
 import {
   type AnyProcedure,
   callProcedure,
+  defaultTransformer,
   getErrorShape,
   getProcedureAtPath,
   getTRPCErrorFromUnknown,
@@ -16,6 +17,7 @@ import {
 } from '@trpc/server/unstable-core-do-not-import'
 import { readBody } from './body.ts'
 import { callThroughChain, middlewaresOf } from './procedure-chain.ts'
+import type { RequestTarget } from './request-target.ts'
 
 export interface TrpcFastPathOptions<TRouter extends AnyRouter> {
   router: TRouter
@@ -106,7 +108,9 @@ export function createTrpcFastPath<TRouter extends AnyRouter>(options: TrpcFastP
 
   const send = (res: ServerResponse, responses: TRPCResponse[], batch: boolean): void => {
     const status = getHTTPStatusCode(batch ? responses : (responses[0] as TRPCResponse))
-    const body = transformTRPCResponse(config, batch ? responses : (responses[0] as TRPCResponse))
+    const response = batch ? responses : (responses[0] as TRPCResponse)
+    // tRPC's default transformer returns what it is given, but transformTRPCResponse copies every answer to apply it.
+    const body = config.transformer === defaultTransformer ? response : transformTRPCResponse(config, response)
     const text = JSON.stringify(body)
     // The same URL may be answered as a stream when asked so: caches must tell the two apart. (Headers as a flat
     // list: node:http takes it as it is, where an object is walked and checked key by key.)
@@ -137,7 +141,14 @@ export function createTrpcFastPath<TRouter extends AnyRouter>(options: TrpcFastP
     }
   }
 
-  const answerQueries = async (req: IncomingMessage, res: ServerResponse, url: URL, found: Found[], paths: string[], batch: boolean) => {
+  const answerQueries = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: RequestTarget,
+    found: Found[],
+    paths: string[],
+    batch: boolean,
+  ) => {
     let inputs: unknown[]
     try {
       inputs = parseInputs(url.searchParams.get('input'), paths.length, batch)
@@ -155,7 +166,14 @@ export function createTrpcFastPath<TRouter extends AnyRouter>(options: TrpcFastP
    * One mutation, its body read only when the procedure asks for its input, after the scope check (as tRPC's
    * adapter does): a caller without the right token never gets a body buffered or parsed.
    */
-  const answerMutation = async (req: IncomingMessage, res: ServerResponse, url: URL, found: Found[], paths: string[], batch: boolean) => {
+  const answerMutation = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: RequestTarget,
+    found: Found[],
+    paths: string[],
+    batch: boolean,
+  ) => {
     const length = Number(req.headers['content-length'])
     const mediaType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase()
     const binary = mediaType === 'application/octet-stream'
@@ -177,7 +195,7 @@ export function createTrpcFastPath<TRouter extends AnyRouter>(options: TrpcFastP
     return true
   }
 
-  return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
+  return async (req: IncomingMessage, res: ServerResponse, url: RequestTarget): Promise<boolean> => {
     const type = req.method === 'GET' ? 'query' : req.method === 'POST' ? 'mutation' : undefined
     if (type === undefined || req.headers['trpc-accept'] !== undefined || /application\/jsonl/i.test(req.headers.accept ?? '')) return false
     let paths: string[]
