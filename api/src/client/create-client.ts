@@ -1,5 +1,6 @@
-import { createTRPCClient, createWSClient, httpBatchStreamLink, httpLink, splitLink, type TRPCClient, wsLink } from '@trpc/client'
+import { createTRPCClient, createWSClient, httpBatchStreamLink, httpLink, type TRPCClient, wsLink } from '@trpc/client'
 import type { AppRouter } from '../router/app-router.ts'
+import { chooseLink } from './choose-link.ts'
 import { frameLink } from './frame-link.ts'
 import { httpCallLink } from './http-call-link.ts'
 import { fetchTransport, type HttpTransport } from './http-transport.ts'
@@ -46,28 +47,24 @@ export function createClientOver(
     connectionParams: { token: options.token },
     lazy: { enabled: true, closeMs: 5_000 },
   })
-  const overHttp = splitLink<AppRouter>({
-    // Binary input (a CAR to import) needs tRPC's own link; a streamed output (an export) its streaming link.
-    condition: (op) => op.path === 'import',
-    true: httpLink({ url: `${base}/trpc`, headers }),
-    false: splitLink({
-      condition: (op) => op.path === 'export',
-      true: httpBatchStreamLink({ url: `${base}/trpc`, headers }),
-      false: [frameLink(), httpCallLink({ url: `${base}/trpc`, headers, transport: http.transport })],
-    }),
-  })
   const calls = socketCallLink<AppRouter>({ url: `${base.replace(/^http/, 'ws')}/trpc`, token: options.token, WebSocket })
   const trpc = createTRPCClient<AppRouter>({
     links: [
-      splitLink({
-        condition: (op) => op.type === 'subscription',
-        true: wsLink({ client: ws }),
-        false: splitLink({
-          condition: (op) => options.transport === 'ws' && op.path !== 'import' && op.path !== 'export',
-          true: [frameLink(), calls.link],
-          false: overHttp,
-        }),
-      }),
+      chooseLink<AppRouter, 'subscription' | 'socket' | 'import' | 'export' | 'http'>(
+        (op) => {
+          if (op.type === 'subscription') return 'subscription'
+          // Binary input (a CAR to import) needs tRPC's own link; a streamed output (an export) its streaming link.
+          if (op.path === 'import' || op.path === 'export') return op.path
+          return options.transport === 'ws' ? 'socket' : 'http'
+        },
+        {
+          subscription: [wsLink({ client: ws })],
+          socket: [frameLink(), calls.link],
+          import: [httpLink({ url: `${base}/trpc`, headers })],
+          export: [httpBatchStreamLink({ url: `${base}/trpc`, headers })],
+          http: [frameLink(), httpCallLink({ url: `${base}/trpc`, headers, transport: http.transport })],
+        },
+      ),
     ],
   })
   const close = async (): Promise<void> => {

@@ -1,0 +1,31 @@
+import type { Operation, OperationLink, TRPCLink } from '@trpc/client'
+import type { AnyRouter } from '@trpc/server'
+import { observable } from '@trpc/server/observable'
+
+/**
+ * Sends each operation down one of several link chains, the one `choose` names: tRPC's splitLink picks one of two,
+ * and the four nested to route a call here made ~8 observables of every call (~4 µs of a query's client side).
+ */
+export function chooseLink<TRouter extends AnyRouter, K extends string>(
+  choose: (op: Operation) => K,
+  chains: Record<K, TRPCLink<TRouter>[]>,
+): TRPCLink<TRouter> {
+  return (runtime) => {
+    const built = new Map<string, OperationLink<TRouter>[]>()
+    for (const [name, links] of Object.entries(chains) as [K, TRPCLink<TRouter>[]][])
+      built.set(
+        name,
+        links.map((link) => link(runtime)),
+      )
+    return ({ op }) =>
+      observable((observer) => {
+        const links = built.get(choose(op)) as OperationLink<TRouter>[]
+        const execute = (index: number, current: Operation): ReturnType<OperationLink<TRouter>> => {
+          const link = links[index]
+          if (link === undefined) throw new Error(`the link chain for ${op.path} has no ending link`)
+          return link({ op: current, next: (nextOp) => execute(index + 1, nextOp) })
+        }
+        return execute(0, op).subscribe(observer)
+      })
+  }
+}
