@@ -1,8 +1,9 @@
 import { createTRPCClient, createWSClient, httpBatchStreamLink, httpLink, type TRPCClient, wsLink } from '@trpc/client'
 import type { AppRouter } from '../router/app-router.ts'
 import { chooseLink } from './choose-link.ts'
+import { withDirectQueries } from './direct-queries.ts'
 import { frameLink } from './frame-link.ts'
-import { httpCallLink } from './http-call-link.ts'
+import { httpCalls } from './http-calls.ts'
 import { fetchTransport, type HttpTransport } from './http-transport.ts'
 import { type SocketClass, socketCallLink } from './socket-call-link.ts'
 
@@ -47,14 +48,14 @@ export function createClientOver(
     connectionParams: { token: options.token },
     lazy: { enabled: true, closeMs: 5_000 },
   })
+  const overHttp = httpCalls<AppRouter>({ url: `${base}/trpc`, headers, transport: http.transport })
   const calls = socketCallLink<AppRouter>({ url: `${base.replace(/^http/, 'ws')}/trpc`, token: options.token, WebSocket })
   const trpc = createTRPCClient<AppRouter>({
     links: [
       chooseLink<AppRouter, 'subscription' | 'socket' | 'import' | 'export' | 'http'>(
         (op) => {
           if (op.type === 'subscription') return 'subscription'
-          // Binary input (a CAR to import) needs tRPC's own link; a streamed output (an export) its streaming link.
-          if (op.path === 'import' || op.path === 'export') return op.path
+          if (needsTrpcLink(op.path)) return op.path
           return options.transport === 'ws' ? 'socket' : 'http'
         },
         {
@@ -62,7 +63,7 @@ export function createClientOver(
           socket: [frameLink(), calls.link],
           import: [httpLink({ url: `${base}/trpc`, headers })],
           export: [httpBatchStreamLink({ url: `${base}/trpc`, headers })],
-          http: [frameLink(), httpCallLink({ url: `${base}/trpc`, headers, transport: http.transport })],
+          http: [frameLink(), overHttp.link],
         },
       ),
     ],
@@ -74,7 +75,9 @@ export function createClientOver(
       http.close?.()
     }
   }
-  return new Proxy(trpc, {
-    get: (target, prop, receiver) => (prop === 'close' ? close : Reflect.get(target, prop, receiver)),
-  }) as VsdbClient
+  const direct = options.transport === 'ws' ? null : overHttp.query
+  return withDirectQueries(trpc, { close }, (path) => (needsTrpcLink(path) ? null : direct)) as VsdbClient
 }
+
+/** Binary input (a CAR to import) needs tRPC's own link; a streamed output (an export) its streaming link. */
+const needsTrpcLink = (path: string): path is 'import' | 'export' => path === 'import' || path === 'export'

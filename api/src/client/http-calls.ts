@@ -18,6 +18,17 @@ const MAX_ITEMS = 32
 const nextTurn: (fn: () => void) => void =
   typeof setImmediate === 'function' ? (fn) => void setImmediate(fn) : (fn) => void setTimeout(fn, 0)
 
+/** Queries and JSON mutations over HTTP: a tRPC link, and queries made without tRPC's client (the same queue). */
+export interface HttpCalls<TRouter extends AnyRouter> {
+  link: TRPCLink<TRouter>
+  /**
+   * A query's data, or a TRPCClientError as tRPC's client would reject with: what the typed client calls for
+   * `.query()` over HTTP, ~20–30 µs sooner per call on loopback than through tRPC's client (its proxy, operation chain
+   * and observables), a tenth of what the API adds to a query.
+   */
+  query(path: string, input: unknown, signal?: AbortSignal | null): Promise<unknown>
+}
+
 /**
  * Queries and JSON mutations over HTTP in tRPC's own wire format, so the server is the standard one: the queries
  * made in one turn of the event loop go as one GET (`/trpc/a,b?batch=1&input={"0":…,"1":…}`), as tRPC's
@@ -25,11 +36,11 @@ const nextTurn: (fn: () => void) => void =
  * httpBatchLink, the batch goes on `setImmediate` rather than `setTimeout(0)`, which Node makes last at least 1 ms,
  * most of a query's time on loopback (tRPC offers no option for it), and through a transport of the caller's choice.
  */
-export function httpCallLink<TRouter extends AnyRouter>(options: {
+export function httpCalls<TRouter extends AnyRouter>(options: {
   url: string
   headers: Record<string, string>
   transport: HttpTransport
-}): TRPCLink<TRouter> {
+}): HttpCalls<TRouter> {
   const { url, headers, transport } = options
   let queue: Pending[] = []
   let scheduled = false
@@ -88,54 +99,95 @@ export function httpCallLink<TRouter extends AnyRouter>(options: {
     for (let i = 0; i < items.length; i += MAX_ITEMS) void sendQueries(items.slice(i, i + MAX_ITEMS))
   }
 
-  return () =>
+  /**
+   * Sends a call (a query in the next batch, a mutation at once) for `onAnswer`; `onError` gets a transport error,
+   * or at once the caller's giving up, whatever becomes of the request it shares. Returns a function that forgets it.
+   */
+  const call = (
+    type: 'query' | 'mutation',
+    path: string,
+    input: unknown,
+    signal: AbortSignal | null | undefined,
+    onAnswer: (answer: Answer) => void,
+    onError: (err: unknown) => void,
+  ): (() => void) => {
+    let done = false
+    const finish = (): boolean => {
+      if (done) return false
+      done = true
+      signal?.removeEventListener('abort', onAbort)
+      return true
+    }
+    const pending: Pending = {
+      path,
+      input,
+      signal,
+      resolve: (envelope) => {
+        if (finish()) onAnswer(envelope as Answer)
+      },
+      reject: (err) => {
+        if (finish()) onError(err)
+      },
+    }
+    const onAbort = () => pending.reject(TRPCClientError.from(new Error('The operation was aborted')))
+    if (signal?.aborted) {
+      onAbort()
+      return () => {}
+    }
+    signal?.addEventListener('abort', onAbort, { once: true })
+    if (type === 'mutation') {
+      // A mutation without input still says it is JSON (as tRPC's httpLink does), with an empty body.
+      const body = input === undefined ? '' : input instanceof Uint8Array ? input : JSON.stringify(input)
+      void exchange(
+        [pending],
+        { method: 'POST', url: `${url}/${encodeURIComponent(path)}`, headers, body, signal: signal ?? undefined },
+        false,
+      )
+    } else {
+      queue.push(pending)
+      if (!scheduled) {
+        scheduled = true
+        nextTurn(flush)
+      }
+    }
+    return () => void finish()
+  }
+
+  const link: TRPCLink<TRouter> =
+    () =>
     ({ op }) =>
       observable((observer) => {
         if (op.type === 'subscription') {
-          observer.error(TRPCClientError.from(new Error('httpCallLink takes queries and mutations, not subscriptions')))
+          observer.error(TRPCClientError.from(new Error('httpCalls takes queries and mutations, not subscriptions')))
           return
         }
-        const signal = op.signal ?? undefined
-        let done = false
-        const finish = (): boolean => {
-          if (done) return false
-          done = true
-          signal?.removeEventListener('abort', onAbort)
-          return true
-        }
-        const pending: Pending = {
-          path: op.path,
-          input: op.input,
-          signal: op.signal,
-          resolve: (envelope) => {
-            if (finish()) deliverAnswer(observer, envelope as Answer)
-          },
-          reject: (err) => {
-            if (finish()) observer.error(err as TRPCClientError<TRouter>)
-          },
-        }
-        // A caller that gives up gets its rejection at once, whatever becomes of the request it shares.
-        const onAbort = () => pending.reject(new Error('The operation was aborted'))
-        if (signal?.aborted) {
-          onAbort()
-          return () => {}
-        }
-        signal?.addEventListener('abort', onAbort, { once: true })
-        if (op.type === 'mutation') {
-          // A mutation without input still says it is JSON (as tRPC's httpLink does), with an empty body.
-          const body = op.input === undefined ? '' : op.input instanceof Uint8Array ? op.input : JSON.stringify(op.input)
-          void exchange([pending], { method: 'POST', url: `${url}/${encodeURIComponent(op.path)}`, headers, body, signal }, false)
-        } else {
-          queue.push(pending)
-          if (!scheduled) {
-            scheduled = true
-            nextTurn(flush)
-          }
-        }
-        return () => {
-          finish()
-        }
+        return call(
+          op.type,
+          op.path,
+          op.input,
+          op.signal,
+          (answer) => deliverAnswer(observer, answer),
+          (err) => observer.error(err as TRPCClientError<TRouter>),
+        )
       })
+
+  return {
+    link,
+    query: (path, input, signal) =>
+      new Promise((resolve, reject) => {
+        call(
+          'query',
+          path,
+          input,
+          signal,
+          (answer) => {
+            if (answer.error !== undefined) reject(TRPCClientError.from(answer as { error: never }))
+            else resolve(answer.result?.data)
+          },
+          reject,
+        )
+      }),
+  }
 }
 
 /** A signal that aborts once every one of `signals` has (tRPC's httpBatchLink does the same). */
