@@ -1,5 +1,5 @@
-import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createTRPCClient, getUntypedClient, httpLink, TRPCClientError } from '@trpc/client'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createClient } from '../src/client/node-client.ts'
 import type { AppRouter } from '../src/router/app-router.ts'
 import { type ApiFixture, observations, startFixture } from './api-fixture.ts'
@@ -51,6 +51,8 @@ describe('the typed client’s queries over HTTP, made without tRPC’s client',
           () => (theirs as unknown as { nothing: { query(): Promise<unknown> } }).nothing.query(),
         ],
       ]
+      // tRPC's client is not asked for any of these queries: they go the direct way.
+      const viaTrpc = vi.spyOn(getUntypedClient(ours), 'query')
       const outcomes = []
       for (const [a, b] of pairs) {
         const [mine, reference] = [await outcome(a), await outcome(b)]
@@ -59,6 +61,18 @@ describe('the typed client’s queries over HTTP, made without tRPC’s client',
       }
       // Both kinds were compared: answers and refusals.
       expect(outcomes.filter((o) => 'value' in (o as object)).length).toBe(5)
+      // The same calls made in one turn go as batched GETs, each still answered as tRPC's own client answers it.
+      const together = await Promise.all(pairs.map(([a]) => outcome(a)))
+      expect(together).toEqual(outcomes)
+      expect(viaTrpc).not.toHaveBeenCalled()
+      // A procedure of a nested router, with its own scope.
+      const admin = createClient({ url: f.server.url, token: f.tokens.admin })
+      try {
+        expect(await outcome(() => admin.tokens.list.query())).toEqual(await outcome(() => trpcClient(f.tokens.admin).tokens.list.query()))
+        expect(await outcome(() => ours.tokens.list.query())).toEqual(await outcome(() => theirs.tokens.list.query()))
+      } finally {
+        await admin.close()
+      }
     } finally {
       await ours.close()
       await stranger.close()

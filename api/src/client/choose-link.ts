@@ -19,7 +19,9 @@ export function chooseLink<TRouter extends AnyRouter, K extends string>(
       )
     return ({ op }) =>
       observable((observer) => {
-        const links = built.get(choose(op)) as OperationLink<TRouter>[]
+        const name = choose(op)
+        const links = built.get(name)
+        if (links === undefined) throw new Error(`no link chain named ${name} for ${op.path}`)
         const execute = (index: number, current: Operation): ReturnType<OperationLink<TRouter>> => {
           const link = links[index]
           if (link === undefined) throw new Error(`the link chain for ${op.path} has no ending link`)

@@ -76,7 +76,7 @@ export function createClientOver(
     }
   }
   const direct = options.transport === 'ws' ? null : overHttp.query
-  return withDirectQueries(trpc, { close }, (path) => (needsTrpcLink(path) ? null : direct)) as VsdbClient
+  return withDirectQueries(trpc, { close }, (path) => (needsTrpcLink(path) ? null : direct))
 }
 
 /** Binary input (a CAR to import) needs tRPC's own link; a streamed output (an export) its streaming link. */

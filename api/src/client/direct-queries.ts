@@ -9,7 +9,11 @@ const MAX_KEPT = 1_000
  * `extra` properties in front: every other call (mutations, subscriptions, streamed queries) goes to tRPC's client
  * as it is. The procedure path is built as tRPC's proxy builds it (names joined with `.`).
  */
-export function withDirectQueries<T extends object>(trpc: T, extra: Record<string, unknown>, queryOf: (path: string) => DirectQuery): T {
+export function withDirectQueries<T extends object, E extends Record<string, unknown>>(
+  trpc: T,
+  extra: E,
+  queryOf: (path: string) => DirectQuery,
+): T & E {
   const kept = new Map<string, unknown>()
   const node = (path: readonly string[]): unknown => {
     const key = path.join('.')
@@ -30,7 +34,7 @@ export function withDirectQueries<T extends object>(trpc: T, extra: Record<strin
     if (kept.size < MAX_KEPT) kept.set(key, made)
     return made
   }
-  return new Proxy(trpc, {
+  return new Proxy(trpc as T & E, {
     get: (target, prop, receiver) => {
       if (typeof prop === 'string' && Object.hasOwn(extra, prop)) return extra[prop]
       if (typeof prop !== 'string' || prop === 'then') return Reflect.get(target, prop, receiver)

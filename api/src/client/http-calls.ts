@@ -5,15 +5,26 @@ import { type Answer, deliverAnswer } from './deliver-answer.ts'
 import type { HttpTransport } from './http-transport.ts'
 
 interface Pending {
+  /** The procedure path and the JSON input, each already URL-encoded (the input undefined when there is none). */
   path: string
-  input: unknown
+  input: string | undefined
+  /** The input's JSON as it is, for a POST. */
+  json: string | undefined
   signal: AbortSignal | null | undefined
+  /** Whether the caller has its answer already (or gave up): such a call is not sent. */
+  settled: () => boolean
   resolve: (envelope: unknown) => void
   reject: (err: unknown) => void
 }
 
-/** Queries per request at most (the URL carries their inputs). */
+/** Queries per request at most. */
 const MAX_ITEMS = 32
+/**
+ * The longest URL a GET gets: node:http refuses request heads over 16 KiB (431), as do proxies at 8 KiB. Longer
+ * batches are split; a query longer alone (a 1,536-d vector is ~45 kB encoded) goes as a POST with its input as
+ * the body, which tRPC servers take with `allowMethodOverride` (this node's does).
+ */
+const MAX_URL = 8_000
 
 const nextTurn: (fn: () => void) => void =
   typeof setImmediate === 'function' ? (fn) => void setImmediate(fn) : (fn) => void setTimeout(fn, 0)
@@ -49,13 +60,15 @@ export function httpCalls<TRouter extends AnyRouter>(options: {
     let body: unknown
     try {
       const response = await transport(request)
-      body = JSON.parse(response.text)
-      const answered = (x: unknown) => typeof x === 'object' && x !== null && ('result' in x || 'error' in x)
-      if (batch ? !Array.isArray(body) || body.length !== items.length || !body.every(answered) : !answered(body)) {
-        throw new Error(
-          `the server answered ${response.status} without a tRPC ${batch ? 'batch' : 'answer'}: ${response.text.slice(0, 200)}`,
-        )
+      const notTrpc = () =>
+        new Error(`the server answered ${response.status} without a tRPC ${batch ? 'batch' : 'answer'}: ${response.text.slice(0, 200)}`)
+      try {
+        body = JSON.parse(response.text)
+      } catch {
+        throw notTrpc()
       }
+      const answered = (x: unknown) => typeof x === 'object' && x !== null && ('result' in x || 'error' in x)
+      if (batch ? !Array.isArray(body) || body.length !== items.length || !body.every(answered) : !answered(body)) throw notTrpc()
     } catch (err) {
       for (const item of items) item.reject(TRPCClientError.from(err as Error))
       return
@@ -63,45 +76,46 @@ export function httpCalls<TRouter extends AnyRouter>(options: {
     for (const [i, item] of items.entries()) item.resolve(batch ? (body as unknown[])[i] : body)
   }
 
+  /** One GET for the queries of a batch (each answered on its own), or for a query alone its plain GET. */
   const sendQueries = (items: Pending[]): Promise<void> => {
     if (items.length === 1) return sendQuery(items[0] as Pending)
-    const inputs: Record<string, unknown> = {}
-    for (const [i, item] of items.entries()) if (item.input !== undefined) inputs[i] = item.input
-    const paths = items.map((i) => encodeURIComponent(i.path)).join(',')
     const signals = items.map((i) => i.signal).filter((s): s is AbortSignal => s != null)
     // One caller giving up must not cancel the others' answers: the request stops only when all have.
-    return exchange(
-      items,
-      {
-        method: 'GET',
-        url: `${url}/${paths}?batch=1&input=${encodeURIComponent(JSON.stringify(inputs))}`,
-        headers,
-        signal: signals.length === items.length ? allAborted(signals) : undefined,
-      },
-      true,
-    )
+    const all = signals.length === items.length ? allAborted(signals) : undefined
+    return exchange(items, { method: 'GET', url: batchUrl(url, items), headers, signal: all?.signal }, true).finally(() => all?.forget())
   }
 
-  /** A query alone in its turn goes as tRPC's plain GET: no batch to wrap around it and unwrap on both ends. */
+  /** A query alone in its turn goes as tRPC's plain GET, or as a POST when its input is too long for a URL. */
   const sendQuery = (item: Pending): Promise<void> => {
-    const query = item.input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify(item.input))}`
-    return exchange(
-      [item],
-      { method: 'GET', url: `${url}/${encodeURIComponent(item.path)}${query}`, headers, signal: item.signal ?? undefined },
-      false,
-    )
+    const signal = item.signal ?? undefined
+    const get = `${url}/${item.path}${item.input === undefined ? '' : `?input=${item.input}`}`
+    if (get.length <= MAX_URL) return exchange([item], { method: 'GET', url: get, headers, signal }, false)
+    return exchange([item], { method: 'POST', url: `${url}/${item.path}`, headers, body: item.json ?? '', signal }, false)
   }
 
   const flush = (): void => {
     scheduled = false
-    const items = queue
+    const items = queue.filter((item) => !item.settled())
     queue = []
-    for (let i = 0; i < items.length; i += MAX_ITEMS) void sendQueries(items.slice(i, i + MAX_ITEMS))
+    let batch: Pending[] = []
+    let length = url.length + BATCH_URL_OVERHEAD
+    for (const item of items) {
+      const added = item.path.length + (item.input?.length ?? 0) + ITEM_URL_OVERHEAD
+      if (batch.length > 0 && (batch.length === MAX_ITEMS || length + added > MAX_URL)) {
+        void sendQueries(batch)
+        batch = []
+        length = url.length + BATCH_URL_OVERHEAD
+      }
+      batch.push(item)
+      length += added
+    }
+    if (batch.length > 0) void sendQueries(batch)
   }
 
   /**
    * Sends a call (a query in the next batch, a mutation at once) for `onAnswer`; `onError` gets a transport error,
-   * or at once the caller's giving up, whatever becomes of the request it shares. Returns a function that forgets it.
+   * an input that does not encode, or at once the caller's giving up, whatever becomes of the request it shares.
+   * Returns a function that forgets it.
    */
   const call = (
     type: 'query' | 'mutation',
@@ -118,10 +132,30 @@ export function httpCalls<TRouter extends AnyRouter>(options: {
       signal?.removeEventListener('abort', onAbort)
       return true
     }
+    const onAbort = () => {
+      if (finish()) onError(TRPCClientError.from(new Error('The operation was aborted')))
+    }
+    if (signal?.aborted) {
+      onAbort()
+      return () => {}
+    }
+    let encodedPath: string
+    let json: string | undefined
+    try {
+      // Here, not when the batch goes: an input JSON cannot carry (a BigInt, a cycle) fails its own call alone.
+      encodedPath = encodeURIComponent(path)
+      json = input === undefined || input instanceof Uint8Array ? undefined : JSON.stringify(input)
+    } catch (err) {
+      if (finish()) onError(TRPCClientError.from(err as Error))
+      return () => {}
+    }
+    signal?.addEventListener('abort', onAbort, { once: true })
     const pending: Pending = {
-      path,
-      input,
+      path: encodedPath,
+      input: json === undefined ? undefined : encodeURIComponent(json),
+      json,
       signal,
+      settled: () => done,
       resolve: (envelope) => {
         if (finish()) onAnswer(envelope as Answer)
       },
@@ -129,20 +163,10 @@ export function httpCalls<TRouter extends AnyRouter>(options: {
         if (finish()) onError(err)
       },
     }
-    const onAbort = () => pending.reject(TRPCClientError.from(new Error('The operation was aborted')))
-    if (signal?.aborted) {
-      onAbort()
-      return () => {}
-    }
-    signal?.addEventListener('abort', onAbort, { once: true })
     if (type === 'mutation') {
       // A mutation without input still says it is JSON (as tRPC's httpLink does), with an empty body.
-      const body = input === undefined ? '' : input instanceof Uint8Array ? input : JSON.stringify(input)
-      void exchange(
-        [pending],
-        { method: 'POST', url: `${url}/${encodeURIComponent(path)}`, headers, body, signal: signal ?? undefined },
-        false,
-      )
+      const body = input instanceof Uint8Array ? input : (json ?? '')
+      void exchange([pending], { method: 'POST', url: `${url}/${encodedPath}`, headers, body, signal: signal ?? undefined }, false)
     } else {
       queue.push(pending)
       if (!scheduled) {
@@ -190,8 +214,26 @@ export function httpCalls<TRouter extends AnyRouter>(options: {
   }
 }
 
-/** A signal that aborts once every one of `signals` has (tRPC's httpBatchLink does the same). */
-function allAborted(signals: AbortSignal[]): AbortSignal {
+/** `?batch=1&input=` and the braces around the inputs, encoded. */
+const BATCH_URL_OVERHEAD = '/?batch=1&input=%7B%7D'.length
+/** A path's comma, and `"N":` and the comma between inputs, encoded. */
+const ITEM_URL_OVERHEAD = 1 + '%22NN%22%3A%2C'.length
+
+/**
+ * tRPC's batch GET for `items`: `/a,b?batch=1&input={"0":…,"1":…}`, URL-encoded. The inputs were encoded on their
+ * own, and encoding is character by character, so they are joined as they are.
+ */
+function batchUrl(url: string, items: Pending[]): string {
+  const inputs: string[] = []
+  for (const [i, item] of items.entries()) if (item.input !== undefined) inputs.push(`%22${i}%22%3A${item.input}`)
+  return `${url}/${items.map((i) => i.path).join(',')}?batch=1&input=%7B${inputs.join('%2C')}%7D`
+}
+
+/**
+ * A signal that aborts once every one of `signals` has (tRPC's httpBatchLink does the same), and a function that
+ * takes its listeners off them again: a caller's signal may outlive many requests.
+ */
+function allAborted(signals: AbortSignal[]): { signal: AbortSignal; forget(): void } {
   const controller = new AbortController()
   let left = signals.length
   const one = () => {
@@ -201,5 +243,5 @@ function allAborted(signals: AbortSignal[]): AbortSignal {
     if (signal.aborted) one()
     else signal.addEventListener('abort', one, { once: true })
   }
-  return controller.signal
+  return { signal: controller.signal, forget: () => signals.forEach((signal) => signal.removeEventListener('abort', one)) }
 }

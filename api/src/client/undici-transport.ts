@@ -31,13 +31,25 @@ export function undiciTransport(): { transport: HttpTransport; close(): void } {
       const chunks: Buffer[] = []
       let status = 0
       let controller: Dispatcher.DispatchController | undefined
-      const onAbort = (): void => controller?.abort(abortError(signal as AbortSignal))
-      const settled = (): void => signal?.removeEventListener('abort', onAbort)
+      let done = false
+      const settle = (finish: () => void): void => {
+        if (done) return
+        done = true
+        signal?.removeEventListener('abort', onAbort)
+        finish()
+      }
+      // Before the request starts (a connection still opening) there is nothing to abort yet: the caller is
+      // answered at once, and the request aborted as soon as it starts.
+      const onAbort = (): void => {
+        const reason = abortError(signal as AbortSignal)
+        if (controller !== undefined) controller.abort(reason)
+        else settle(() => reject(reason))
+      }
       signal?.addEventListener('abort', onAbort, { once: true })
       agent.dispatch(options, {
         onRequestStart(started) {
           controller = started
-          if (signal?.aborted) started.abort(abortError(signal))
+          if (done) started.abort(abortError(signal as AbortSignal))
         },
         onResponseStart(_controller, statusCode) {
           status = statusCode
@@ -46,12 +58,11 @@ export function undiciTransport(): { transport: HttpTransport; close(): void } {
           chunks.push(chunk)
         },
         onResponseEnd() {
-          settled()
-          resolve({ status, text: chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8') })
+          const text = chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8')
+          settle(() => resolve({ status, text }))
         },
         onResponseError(_controller, error) {
-          settled()
-          reject(error)
+          settle(() => reject(error))
         },
       })
     })

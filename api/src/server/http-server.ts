@@ -106,6 +106,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     router: appRouter,
     basePath: '/trpc/',
     maxBodySize: maxBodyBytes,
+    // Queries by POST as well: the typed client sends a query too long for a URL (a large vector) that way.
+    allowMethodOverride: true,
     createContext: ({ req }) => requestContext(req),
   })
   const trpcFast = createTrpcFastPath({

@@ -6,8 +6,19 @@ export interface RequestTarget {
 
 /** A path remainder that a URL would resolve as a dot segment. */
 const DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i
-/** What a URL would encode or split in a path segment (so its pathname would differ), or resolve (`\\` is `/`). */
-const UNPLAIN_IN_PATH = /[^\x21-\x7e]|["<>`{}\\/]/
+/**
+ * What makes a path segment read otherwise by a URL: a `/` (another segment), anything but printable ASCII, and the
+ * printable characters this runtime's URL percent-encodes or reads as a separator in a path, asked of it once
+ * (the set has changed before: `^` joined it in 2024).
+ */
+const UNPLAIN_IN_PATH = (() => {
+  let rewritten = '/'
+  for (let code = 0x21; code <= 0x7e; code++) {
+    const char = String.fromCharCode(code)
+    if (new URL(`/a${char}b`, 'http://localhost').pathname !== `/a${char}b`) rewritten += char
+  }
+  return new RegExp(`[^\\x21-\\x7e]|[${rewritten.replace(/[\\\]^-]/g, '\\$&')}]`)
+})()
 
 /**
  * A request target under `prefix` (e.g. `/trpc/query?input=…`) read as a URL reads it, without making one: a URL
