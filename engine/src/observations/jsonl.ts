@@ -75,10 +75,28 @@ function fieldOf(path: readonly PropertyKey[]): string | undefined {
 }
 
 /**
- * One parsed JSON value as an observation: schema, entity (the row's, else the context's), timestamp and its
- * range, and the entity's dimension (checked against and recorded in `ctx.dims`). Errors name `where`.
+ * A row the schema would take as it is, checked without it: an object of `entity` (a non-empty string, or absent),
+ * a finite number `ts` and a non-empty vector of finite numbers, and no other key (inherited ones included, as zod's
+ * strict object counts them). The vector is copied, as the schema's parse copies it: the caller's array is not kept.
+ * Anything else is undefined, for the schema to take or refuse with its own words. ~1.5 µs a row less than the
+ * schema (a tenth of an ingest's time).
  */
-export function observationOf(ctx: ReadContext, value: unknown, where: InputLocation): Observation {
+function plainRow(value: unknown): JsonlRow | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined
+  for (const key in value) if (key !== 'entity' && key !== 'ts' && key !== 'vector') return undefined
+  const { entity, ts, vector } = value as { entity?: unknown; ts?: unknown; vector?: unknown }
+  if (entity !== undefined && (typeof entity !== 'string' || entity.length === 0)) return undefined
+  if (typeof ts !== 'number' || !Number.isFinite(ts) || !Array.isArray(vector) || vector.length === 0) return undefined
+  for (let i = 0; i < vector.length; i++) {
+    const x: unknown = vector[i]
+    if (typeof x !== 'number' || !Number.isFinite(x)) return undefined
+  }
+  const copy = (vector as number[]).slice()
+  return entity === undefined ? { ts, vector: copy } : { entity, ts, vector: copy }
+}
+
+/** The row as the schema parses it, or its first issue thrown as an input error naming the field. */
+function schemaRow(ctx: ReadContext, value: unknown, where: InputLocation): JsonlRow {
   const parsed = observationRowSchema.safeParse(value)
   if (!parsed.success) {
     // An unknown key is reported first: `"tss": 1` is better explained as a typo than as a missing `ts`.
@@ -94,7 +112,15 @@ export function observationOf(ctx: ReadContext, value: unknown, where: InputLoca
     }
     throw inputError(ctx.file, { ...where, field }, problem, parsed.error)
   }
-  const row = parsed.data
+  return parsed.data
+}
+
+/**
+ * One parsed JSON value as an observation: schema, entity (the row's, else the context's), timestamp and its
+ * range, and the entity's dimension (checked against and recorded in `ctx.dims`). Errors name `where`.
+ */
+export function observationOf(ctx: ReadContext, value: unknown, where: InputLocation): Observation {
+  const row = plainRow(value) ?? schemaRow(ctx, value, where)
   const entity = row.entity ?? ctx.entity
   if (entity === undefined) {
     throw inputError(ctx.file, { ...where, field: 'entity' }, 'no "entity" in the row and no --entity given')
