@@ -3,6 +3,7 @@ import { WebSocket } from 'ws'
 import { createClientOver } from '../src/client/create-client.ts'
 import type { SocketClass } from '../src/client/socket-call-link.ts'
 import { undiciTransport } from '../src/client/undici-transport.ts'
+import { decodeObservationFrame } from '../src/router/observation-frame-input.ts'
 import { encodeObservationFrame } from '../src/wire/observation-frame.ts'
 import { decodeSocketCall, encodeSocketCall } from '../src/wire/socket-call.ts'
 import { type ApiFixture, observations, recordingClient, startFixture } from './api-fixture.ts'
@@ -213,5 +214,24 @@ describe('ingest as one binary frame', () => {
     expect(encodeObservationFrame([{ entity: '', ts: 1, vector: [1] }], 'e')).toBeNull()
     expect(encodeObservationFrame([{ ts: 1, vector: [1] }], '')).toBeNull()
     expect(encodeObservationFrame([{ entity: 'x'.repeat(257), ts: 1, vector: [1] }])).toBeNull()
+  })
+
+  it('reads a frame at any byte offset (as a pooled Buffer holds it) and encodes every number bit for bit', () => {
+    const rows = [
+      { entity: 'a', ts: 1_700_000_000_000, vector: [1.5, -0, 2 ** -1074, -1e308] },
+      { ts: 1_700_000_000_001, vector: [3, 4, 5, 6] },
+      { entity: 'b', ts: 1_700_000_000_002, vector: [7] },
+      { entity: 'a', ts: 1_700_000_000_003, vector: [Number.MAX_VALUE, Number.MIN_VALUE, 0.1, 1 / 3] },
+    ]
+    const frame = encodeObservationFrame(rows, 'c') as Uint8Array
+    for (const offset of [0, 1, 3, 4, 8]) {
+      const holder = new Uint8Array(frame.length + offset)
+      holder.set(frame, offset)
+      const { rows: read, entity } = decodeObservationFrame(holder.subarray(offset))
+      expect(entity).toBe('c')
+      expect(read).toEqual(rows)
+      // -0 stays -0: toEqual alone would let 0 pass.
+      expect(Object.is(read[0]?.vector[1], -0)).toBe(true)
+    }
   })
 })

@@ -15,7 +15,8 @@
  *      every socket of the phase (server and client ends);
  *   3. ingest throughput: batches of 1,000 observations (one entity each), in turn in-process `node.ingestRows`,
  *      `client.ingest.mutate` over HTTP and over WebSocket, each side on entities of its own with the same
- *      vectors, so all three do the same work on the same growing log;
+ *      vectors, so all three do the same work on the same growing log; in 3 rounds (1 with --quick), each side's
+ *      median round counts, and every round's ratios are printed;
  *   4. load: 100 concurrent clients (half HTTP, half WebSocket) for 30 s, each in a loop of 49 queries and one
  *      ingest of 100 observations of its own entity, in two halves: errors, requests, p50 / p99, memory before,
  *      halfway and at the end (each after a forced GC), the process's open handles and sockets.
@@ -54,8 +55,9 @@ interface Sizes {
   queries: number
   passes: number
   warmup: number
-  /** Ingest batches of 1,000 per side. */
+  /** Ingest batches of 1,000 per side in each round, and rounds. */
   ingestBatches: number
+  ingestRounds: number
   clients: number
   loadSeconds: number
 }
@@ -66,7 +68,8 @@ const FULL: Sizes = {
   queries: 500,
   passes: 8,
   warmup: 500,
-  ingestBatches: 90,
+  ingestBatches: 60,
+  ingestRounds: 3,
   clients: 100,
   loadSeconds: 30,
 }
@@ -77,6 +80,7 @@ const QUICK: Sizes = {
   passes: 4,
   warmup: 200,
   ingestBatches: 10,
+  ingestRounds: 1,
   clients: 100,
   loadSeconds: 5,
 }
@@ -282,12 +286,22 @@ async function raceLatency(sides: [string, Call][], queries: number[][], sizes: 
   return samples
 }
 
-/** Batches of 1,000 observations through each side in turn, each side on its own entities: throughput rows. */
-async function raceIngest(sides: [string, (rows: Observation[]) => Promise<unknown>][], batches: number): Promise<Results> {
-  const runs = sides.map(() => ({ seconds: 0, cpuSeconds: 0 }))
+/**
+ * Batches of 1,000 observations through each side in turn, each side on its own entities, in `rounds` rounds of
+ * `batches`: each side's median round against the baseline's (one round alone swung by ±0.3× on this machine), and
+ * every round's ratios printed.
+ */
+async function raceIngest(
+  sides: [string, (rows: Observation[]) => Promise<unknown>][],
+  batches: number,
+  rounds: number,
+): Promise<{ results: Results; roundRatios: number[][] }> {
+  const runs = sides.map(() => [] as Measured[])
   const entitiesPerSide = 10
   // Batch −1 warms each side up (its first validation, its first entity), untimed.
-  for (let b = -1; b < batches; b++) {
+  for (let b = -1; b < batches * rounds; b++) {
+    const round = Math.floor(b / batches)
+    if (b >= 0 && b % batches === 0) for (const side of runs) side.push({ seconds: 0, cpuSeconds: 0 })
     for (let s = 0; s < sides.length; s++) {
       const at = (s + sides.length + b) % sides.length
       const [name, ingest] = sides[at] as [string, (rows: Observation[]) => Promise<unknown>]
@@ -299,17 +313,23 @@ async function raceIngest(sides: [string, (rows: Observation[]) => Promise<unkno
           : observations(`${prefix}-${shape}`, 100 + shape, Math.floor(b / entitiesPerSide) * BATCH, BATCH)
       const run = await timed(() => ingest(rows))
       if (b < 0) continue
-      const total = runs[at] as Measured
+      const total = runs[at]?.[round] as Measured
       total.seconds += run.seconds
       total.cpuSeconds += run.cpuSeconds
     }
   }
   const results = new Results()
-  const base = results.add(sides[0]?.[0] as string, batches * BATCH, runs[0] as Measured)
+  const events = batches * BATCH
+  const base = results.add(sides[0]?.[0] as string, events, runs[0] as Measured[])
   for (let s = 1; s < sides.length; s++) {
-    results.add(sides[s]?.[0] as string, batches * BATCH, runs[s] as Measured, { baseline: base, goal: INGEST_GOAL })
+    results.add(sides[s]?.[0] as string, events, runs[s] as Measured[], { baseline: base, goal: INGEST_GOAL })
   }
-  return results
+  const baseRuns = runs[0] as Measured[]
+  const roundRatios = runs
+    .slice(1)
+    .map((side) => side.map((run, r) => Number(((baseRuns[r] as Measured).seconds / run.seconds).toFixed(2))))
+  for (const [s, ratios] of roundRatios.entries()) console.error(`  ${sides[s + 1]?.[0]}: round by round ${ratios.join(', ')}×`)
+  return { results, roundRatios }
 }
 
 interface LoadReport {
@@ -574,11 +594,11 @@ export async function main(args: string[]): Promise<void> {
     for (const r of latency) console.error(`  ${r.side}: p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms`)
 
     // 3. Ingest throughput.
-    console.error(`3. ingest: ${sizes.ingestBatches} batches of ${BATCH} per side, in turn`)
+    console.error(`3. ingest: ${sizes.ingestRounds} rounds of ${sizes.ingestBatches} batches of ${BATCH} per side, in turn`)
     const writer = createClient({ url, token: write })
     const wsWriter = createClient({ url, token: write, transport: 'ws' })
     clients.push(writer, wsWriter)
-    const ingest = await profiled(profileDir, 'ingest', () =>
+    const { results: ingest, roundRatios } = await profiled(profileDir, 'ingest', () =>
       raceIngest(
         [
           ['inproc node.ingestRows', (rows) => live.ingestRows(rows)],
@@ -586,6 +606,7 @@ export async function main(args: string[]): Promise<void> {
           ['ws client.ingest.mutate', (rows) => wsWriter.ingest.mutate({ observations: rows })],
         ],
         sizes.ingestBatches,
+        sizes.ingestRounds,
       ),
     )
 
@@ -600,7 +621,7 @@ export async function main(args: string[]): Promise<void> {
       setup: { ...counts, seconds: setup.seconds, dim: DIM },
       goals: { addedP50Ms: ADDED_P50_GOAL_MS, ingestRatio: INGEST_GOAL, loadErrors: 0, secondHalfHeapKiBPerRequest: LEAK_GOAL_KIB },
       latency: { k: K, queries: sizes.queries, passes: sizes.passes, unit: 'ms', sameResults, tcpNoDelay, rows: latency },
-      ingest: { batch: BATCH, batches: sizes.ingestBatches, rows: ingest.rows },
+      ingest: { batch: BATCH, batches: sizes.ingestBatches, rounds: sizes.ingestRounds, rows: ingest.rows, roundRatios },
       load: loaded,
       totalSeconds: (performance.now() - started) / 1000,
       goalsMet:
@@ -626,7 +647,9 @@ export async function main(args: string[]): Promise<void> {
         goal: r.goalMet === null ? '' : `≤ ${ADDED_P50_GOAL_MS}${r.goalMet ? ' ✓' : ' ✗'}`,
       })),
     )
-    console.log(`ingest, batches of ${BATCH} observations (events = observations; sides in turn, each on its own entities):`)
+    console.log(
+      `ingest, batches of ${BATCH} observations (events = observations; sides in turn, each on its own entities; the median of ${sizes.ingestRounds} rounds):`,
+    )
     ingest.table()
     const { memory, queries: q, ingests } = loaded
     console.log(

@@ -243,5 +243,8 @@ function allAborted(signals: AbortSignal[]): { signal: AbortSignal; forget(): vo
     if (signal.aborted) one()
     else signal.addEventListener('abort', one, { once: true })
   }
-  return { signal: controller.signal, forget: () => signals.forEach((signal) => signal.removeEventListener('abort', one)) }
+  const forget = (): void => {
+    for (const signal of signals) signal.removeEventListener('abort', one)
+  }
+  return { signal: controller.signal, forget }
 }

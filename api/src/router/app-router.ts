@@ -102,7 +102,8 @@ function notFound(field: string, message: string): VsdbError {
 async function readStream(stream: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   const chunks: Uint8Array[] = []
   for await (const chunk of stream) chunks.push(chunk)
-  return Buffer.concat(chunks)
+  // A body read whole comes as one chunk: it is taken as it is, not copied.
+  return chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks)
 }
 
 /** An observation frame's rows, checked as the frame's (see observation-frame-input.ts), ingested as JSON rows are. */

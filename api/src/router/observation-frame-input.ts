@@ -1,6 +1,14 @@
 import { VsdbError } from '@vsdb/log'
 import { z } from 'zod'
-import { FRAME_MAGIC, FRAME_MAX_DIM, FRAME_MAX_ROWS, type FrameHeader, type FrameRow, frameLayout } from '../wire/observation-frame.ts'
+import {
+  FRAME_MAGIC,
+  FRAME_MAX_DIM,
+  FRAME_MAX_ROWS,
+  type FrameHeader,
+  type FrameRow,
+  frameColumns,
+  frameLayout,
+} from '../wire/observation-frame.ts'
 import { entityId } from './inputs.ts'
 
 const headerSchema = z.strictObject({
@@ -41,16 +49,17 @@ export function decodeObservationFrame(bytes: Uint8Array): { rows: FrameRow[]; e
   if (valuesAt + 8 * values !== bytes.length) {
     throw refuse('body', `is ${bytes.length} bytes where its header and rows make ${valuesAt + 8 * values}`)
   }
+  const columns = frameColumns(bytes, indexAt, tsAt, valuesAt, count, values)
   const rows: FrameRow[] = new Array(count)
-  let at = valuesAt
+  let at = 0
   for (let i = 0; i < count; i++) {
-    const e = view.getUint32(indexAt + 4 * i, true)
+    const e = columns.rowEntity[i] as number
     // Grown by push, the vector is a packed array of doubles, as the rows of an in-process caller are (new Array(n)
     // would make it holey, and every loop of the engine over vectors slower for seeing both kinds).
     const dim = dims[e] as number
     const vector: number[] = []
-    for (let d = 0; d < dim; d++, at += 8) vector.push(view.getFloat64(at, true))
-    const ts = view.getFloat64(tsAt + 8 * i, true)
+    for (let d = 0; d < dim; d++) vector.push(columns.values[at++] as number)
+    const ts = columns.ts[i] as number
     const name = entities[e] as string
     rows[i] = name === '' ? { ts, vector } : { entity: name, ts, vector }
   }

@@ -1,5 +1,6 @@
 import type { Encoder } from '@trpc/server/adapters/ws'
 import { decodeSocketCall } from '../wire/socket-call.ts'
+import { streamOf } from './stream-of.ts'
 
 /**
  * tRPC's WebSocket messages, JSON in text frames, plus calls with a binary input in binary frames
@@ -14,14 +15,4 @@ export const socketEncoder: Encoder = {
     const { id, path, input } = decodeSocketCall(data instanceof Uint8Array ? data : new Uint8Array(data))
     return { id, method: 'mutation', params: { path, input: streamOf(input) } }
   },
-}
-
-/** The bytes as a stream of one chunk, without the copy a Blob would make. */
-function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
-  return new ReadableStream({
-    start(controller) {
-      controller.enqueue(bytes)
-      controller.close()
-    },
-  })
 }

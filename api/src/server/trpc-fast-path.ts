@@ -18,6 +18,7 @@ import {
 import { readBody } from './body.ts'
 import { callThroughChain, middlewaresOf } from './procedure-chain.ts'
 import type { RequestTarget } from './request-target.ts'
+import { streamOf } from './stream-of.ts'
 
 export interface TrpcFastPathOptions<TRouter extends AnyRouter> {
   router: TRouter
@@ -186,7 +187,7 @@ export function createTrpcFastPath<TRouter extends AnyRouter>(options: TrpcFastP
     }
     let body: Promise<unknown> | null = null
     const getRawInput = () => {
-      body ??= readBody(req, maxBodySize).then((bytes) => (binary ? new Blob([bytes]).stream() : parseJsonBody(bytes)))
+      body ??= readBody(req, maxBodySize).then((bytes) => (binary ? streamOf(bytes) : parseJsonBody(bytes)))
       return body
     }
     const response = await run(found[0] as Found, { path: paths[0] as string, input: undefined, getRawInput }, 0, ctx)

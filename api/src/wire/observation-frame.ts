@@ -51,25 +51,32 @@ export function encodeObservationFrame(rows: readonly unknown[], entity?: string
   const indexOf = new Map<string | undefined, number>()
   const rowEntity = new Uint32Array(rows.length)
   let values = 0
+  // Batches are mostly of one entity: the last one's index is kept at hand.
+  let lastName: string | undefined
+  let last = -1
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i] as Partial<FrameRow> & { meta?: unknown }
-    if (typeof row !== 'object' || row === null || row.meta !== undefined || typeof row.ts !== 'number') return null
-    const keys = Object.keys(row)
-    if (keys.length > 3 || keys.some((k) => k !== 'entity' && k !== 'ts' && k !== 'vector')) return null
+    if (typeof row !== 'object' || row === null || typeof row.ts !== 'number') return null
+    // Inherited keys count, as the node's schema counts them.
+    for (const key in row) if (key !== 'entity' && key !== 'ts' && key !== 'vector') return null
     const vector = row.vector
     if (!Array.isArray(vector) || vector.length === 0 || vector.length > FRAME_MAX_DIM) return null
-    for (const x of vector) if (typeof x !== 'number') return null
-    if (!plainEntity(row.entity)) return null
-    let e = indexOf.get(row.entity)
-    if (e === undefined) {
-      e = entities.length
-      indexOf.set(row.entity, e)
-      // A row without an entity takes the batch's: the empty name stands for "none given" (no entity id is empty).
-      entities.push(row.entity ?? '')
-      dims.push(vector.length)
-    } else if (dims[e] !== vector.length) {
-      return null
+    for (let d = 0; d < vector.length; d++) if (typeof vector[d] !== 'number') return null
+    let e = last
+    if (last === -1 || row.entity !== lastName) {
+      if (!plainEntity(row.entity)) return null
+      e = indexOf.get(row.entity) ?? -1
+      if (e === -1) {
+        e = entities.length
+        indexOf.set(row.entity, e)
+        // A row without an entity takes the batch's: the empty name stands for "none given" (no entity id is empty).
+        entities.push(row.entity ?? '')
+        dims.push(vector.length)
+      }
+      lastName = row.entity
+      last = e
     }
+    if (dims[e] !== vector.length) return null
     rowEntity[i] = e
     values += vector.length
   }
@@ -81,17 +88,60 @@ export function encodeObservationFrame(rows: readonly unknown[], entity?: string
   for (let i = 0; i < FRAME_MAGIC.length; i++) bytes[i] = FRAME_MAGIC.charCodeAt(i)
   view.setUint32(8, headerBytes.length, true)
   bytes.set(headerBytes, 12)
+  const columns = frameColumns(bytes, indexAt, tsAt, valuesAt, rows.length, values)
+  columns.rowEntity.set(rowEntity)
+  let at = 0
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i] as FrameRow
-    view.setUint32(indexAt + 4 * i, rowEntity[i] as number, true)
-    view.setFloat64(tsAt + 8 * i, row.ts, true)
+    columns.ts[i] = row.ts
+    const vector = row.vector
+    for (let d = 0; d < vector.length; d++) columns.values[at++] = vector[d] as number
   }
-  let at = valuesAt
-  for (const row of rows as FrameRow[]) {
-    for (const x of row.vector) {
-      view.setFloat64(at, x, true)
-      at += 8
+  columns.flush()
+  return bytes
+}
+
+/** Whether this machine keeps numbers little-endian, as frames do: then typed arrays read and write them directly. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
+
+/**
+ * A frame's row indexes, timestamps and values as typed arrays over its bytes (~3× faster than a DataView per
+ * number): views where the bytes are aligned and the machine little-endian, else copies, which `flush` writes back
+ * into the frame (encoding). Reading needs no flush.
+ */
+export function frameColumns(
+  bytes: Uint8Array,
+  indexAt: number,
+  tsAt: number,
+  valuesAt: number,
+  count: number,
+  values: number,
+): { rowEntity: Uint32Array; ts: Float64Array; values: Float64Array; flush(): void } {
+  const end = valuesAt + 8 * values
+  if (LITTLE_ENDIAN && bytes.byteOffset % 8 === 0) {
+    return {
+      rowEntity: new Uint32Array(bytes.buffer, bytes.byteOffset + indexAt, count),
+      ts: new Float64Array(bytes.buffer, bytes.byteOffset + tsAt, count),
+      values: new Float64Array(bytes.buffer, bytes.byteOffset + valuesAt, values),
+      flush: () => {},
     }
   }
-  return bytes
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const rowEntity = new Uint32Array(count)
+  const ts = new Float64Array(count)
+  const vals = new Float64Array(values)
+  for (let i = 0; i < count; i++) rowEntity[i] = view.getUint32(indexAt + 4 * i, true)
+  for (let i = 0; i < count; i++) ts[i] = view.getFloat64(tsAt + 8 * i, true)
+  for (let i = 0; i < values; i++) vals[i] = view.getFloat64(valuesAt + 8 * i, true)
+  return {
+    rowEntity,
+    ts,
+    values: vals,
+    flush: () => {
+      if (end > bytes.length) throw new RangeError('frame columns past the frame')
+      for (let i = 0; i < count; i++) view.setUint32(indexAt + 4 * i, rowEntity[i] as number, true)
+      for (let i = 0; i < count; i++) view.setFloat64(tsAt + 8 * i, ts[i] as number, true)
+      for (let i = 0; i < values; i++) view.setFloat64(valuesAt + 8 * i, vals[i] as number, true)
+    },
+  }
 }
