@@ -227,7 +227,16 @@ describe('ingest as one binary frame', () => {
     for (const offset of [0, 1, 3, 4, 8]) {
       const holder = new Uint8Array(frame.length + offset)
       holder.set(frame, offset)
-      const { rows: read, entity } = decodeObservationFrame(holder.subarray(offset))
+      const { columns, entity } = decodeObservationFrame(holder.subarray(offset))
+      let at = 0
+      const read = Array.from(columns.ts, (ts, i) => {
+        const e = columns.rowEntity[i] as number
+        const dim = columns.dims[e] as number
+        const vector = Array.from(columns.values.subarray(at, at + dim))
+        at += dim
+        const name = columns.entities[e] as string
+        return name === '' ? { ts, vector } : { entity: name, ts, vector }
+      })
       expect(entity).toBe('c')
       expect(read).toEqual(rows)
       // -0 stays -0: toEqual alone would let 0 pass.

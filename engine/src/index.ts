@@ -46,9 +46,11 @@ export {
 export {
   detectFormat,
   type Observation,
+  type ObservationColumns,
   type ObservationFormat,
   type ObservationSource,
   observationRowSchema,
+  parseObservationColumns,
   parseObservationRows,
   parseTimestamp,
   readObservations,

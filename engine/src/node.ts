@@ -35,7 +35,12 @@ import {
 } from '@vsdb/projections'
 import { CID } from 'multiformats/cid'
 import { decodeBatchBlock, type IngestOptions, type IngestSummary, ingestFiles, ingestRowGroups } from './ingest.ts'
-import { parseObservationRows } from './observations/index.ts'
+import {
+  type ObservationColumns,
+  type ObservationRowsOptions,
+  parseObservationColumns,
+  parseObservationRows,
+} from './observations/index.ts'
 import type { Observation } from './observations/types.ts'
 import { packResumeState, parseResumeState, RawLedger, type ResumeState } from './retention.ts'
 import {
@@ -68,7 +73,8 @@ export interface ReleaseSummary {
 
 /** A call of ingestRows waiting in its group. */
 interface RowsCall {
-  values: readonly unknown[]
+  /** The call's observations, checked against the dimensions known so far (rows or columns). */
+  parse: (options: ObservationRowsOptions) => Observation[]
   options: { entity?: string; now?: number }
   resolve: (summary: IngestSummary & { released?: ReleaseSummary }) => void
   reject: (err: unknown) => void
@@ -131,6 +137,14 @@ export interface VsdbNode {
    * call with a bad row refused alone), so many small concurrent batches do not each wait for a write of their own.
    */
   ingestRows(rows: readonly unknown[], options?: { entity?: string; now?: number }): Promise<IngestSummary & { released?: ReleaseSummary }>
+  /**
+   * ingestRows for observations given as columns (what a binary frame carries): the same checks, the same errors
+   * naming `observations.N`, the same group commit, without a row object per observation to make and check first.
+   */
+  ingestColumns(
+    columns: ObservationColumns,
+    options?: { entity?: string; now?: number },
+  ): Promise<IngestSummary & { released?: ReleaseSummary }>
   /** Told every event the views fold, in fold order, with the segment record when it is one. Returns the unsubscribe. */
   onEvent(listener: EventListener): () => void
   /**
@@ -461,8 +475,22 @@ class EngineNode implements VsdbNode {
     values: readonly unknown[],
     options: { entity?: string; now?: number } = {},
   ): Promise<IngestSummary & { released?: ReleaseSummary }> {
+    return this.#ingestCall((checks) => parseObservationRows(values, checks), options)
+  }
+
+  ingestColumns(
+    columns: ObservationColumns,
+    options: { entity?: string; now?: number } = {},
+  ): Promise<IngestSummary & { released?: ReleaseSummary }> {
+    return this.#ingestCall((checks) => parseObservationColumns(columns, checks), options)
+  }
+
+  #ingestCall(
+    parse: RowsCall['parse'],
+    options: { entity?: string; now?: number },
+  ): Promise<IngestSummary & { released?: ReleaseSummary }> {
     return new Promise((resolve, reject) => {
-      const call: RowsCall = { values, options, resolve, reject }
+      const call: RowsCall = { parse, options, resolve, reject }
       if (this.#openRows !== null) {
         this.#openRows.push(call)
         return
@@ -505,7 +533,7 @@ class EngineNode implements VsdbNode {
     for (const call of group) {
       const known = new Map(dims)
       try {
-        accepted.push({ call, rows: parseObservationRows(call.values, { ...call.options, knownDimensions: known }) })
+        accepted.push({ call, rows: call.parse({ ...call.options, knownDimensions: known }) })
       } catch (err) {
         call.reject(err)
         continue

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseObservationRows } from '../src/observations/index.ts'
+import { type ObservationColumns, parseObservationColumns, parseObservationRows } from '../src/observations/index.ts'
 import { seeded } from './seeded.ts'
 
 /** What parsing one row gives: the observation, or the error's message and details. */
@@ -57,5 +57,68 @@ describe('rows checked without the schema', () => {
     const [row] = parseObservationRows([{ entity: 'a', ts: 1_700_000_000_000, vector }])
     vector[0] = 99
     expect(row?.vector).toEqual([1, 2, 3])
+  })
+
+  it('columns are taken and refused exactly as the same rows are, over random batches', () => {
+    const rand = seeded(23)
+    const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)] as T
+    const now = Date.UTC(2025, 0, 1)
+    const timestamps = [1_700_000_000_000, 1_700_000_000_000.5, -1, -0, 2 ** 53, Number.NaN, now + 86_400_001, now + 86_400_000]
+    const odd = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0, 1e308]
+    let taken = 0
+    for (let batch = 0; batch < 400; batch++) {
+      const entities = rand() < 0.3 ? ['', 'a'] : ['a', 'b']
+      const dims = entities.map(() => 1 + Math.floor(rand() * 3))
+      const count = 1 + Math.floor(rand() * 6)
+      const rowEntity = Uint32Array.from({ length: count }, () => Math.floor(rand() * entities.length))
+      const ts = Float64Array.from({ length: count }, (_, i) => (rand() < 0.15 ? pick(timestamps) : 1_700_000_000_000 + i))
+      const values = Float64Array.from({ length: Array.from(rowEntity).reduce((n, e) => n + (dims[e] as number), 0) }, () =>
+        rand() < 0.03 ? pick(odd) : rand() * 10,
+      )
+      const columns: ObservationColumns = { entities, dims, rowEntity, ts, values }
+      // Rows as a caller would give them, from the same columns.
+      let at = 0
+      const rows = Array.from(ts, (t, i) => {
+        const e = rowEntity[i] as number
+        const dim = dims[e] as number
+        const vector = Array.from(values.subarray(at, at + dim))
+        at += dim
+        const name = entities[e] as string
+        return name === '' ? { ts: t, vector } : { entity: name, ts: t, vector }
+      })
+      const seed = rand()
+      const attempt = (parse: () => unknown) => {
+        try {
+          return { rows: parse() }
+        } catch (err) {
+          const e = err as Error & { details?: unknown }
+          return { message: e.message, details: e.details }
+        }
+      }
+      // The same options for both: drawn once, rebuilt twice (the known dimensions are changed by a parse).
+      const draw = (): { now: number; entity?: string; knownDimensions: Map<string, number> } => {
+        const saved = seeded(Math.floor(seed * 1e9))
+        return { now, ...(saved() < 0.5 ? { entity: 'c' } : {}), knownDimensions: new Map<string, number>(saved() < 0.3 ? [['a', 2]] : []) }
+      }
+      const mine = attempt(() => parseObservationColumns(columns, draw()))
+      expect(mine, JSON.stringify({ entities, dims, rows })).toEqual(attempt(() => parseObservationRows(rows, draw())))
+      if ('rows' in mine) taken++
+    }
+    expect(taken).toBeGreaterThan(40)
+    expect(taken).toBeLessThan(360)
+  })
+
+  it('refuses columns that do not add up, naming what they must be', () => {
+    const base = {
+      entities: ['a'],
+      dims: [2],
+      rowEntity: Uint32Array.of(0),
+      ts: Float64Array.of(1_700_000_000_000),
+      values: Float64Array.of(1, 2),
+    }
+    expect(parseObservationColumns(base, { now: Date.UTC(2025, 0, 1) })).toEqual([{ entity: 'a', ts: 1_700_000_000_000, vector: [1, 2] }])
+    for (const bad of [{ values: Float64Array.of(1) }, { dims: [0] }, { rowEntity: Uint32Array.of(1) }, { dims: [2, 1] }]) {
+      expect(() => parseObservationColumns({ ...base, ...bad })).toThrow('the columns do not add up')
+    }
   })
 })

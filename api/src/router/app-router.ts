@@ -108,6 +108,6 @@ async function readStream(stream: AsyncIterable<Uint8Array>): Promise<Uint8Array
 
 /** An observation frame's rows, checked as the frame's (see observation-frame-input.ts), ingested as JSON rows are. */
 function ingestFrameBytes(node: VsdbNode, bytes: Uint8Array) {
-  const { rows, entity } = decodeObservationFrame(bytes)
-  return node.ingestRows(rows, { entity })
+  const { columns, entity } = decodeObservationFrame(bytes)
+  return node.ingestColumns(columns, { entity })
 }

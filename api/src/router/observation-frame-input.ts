@@ -1,3 +1,4 @@
+import type { ObservationColumns } from '@vsdb/engine'
 import { VsdbError } from '@vsdb/log'
 import { z } from 'zod'
 import {
@@ -25,11 +26,11 @@ export const frameBase64Input = z.base64({ message: 'is not base64' })
 const refuse = (field: string, message: string): VsdbError => new VsdbError('INVALID_INPUT', `${field}: ${message}`, { field })
 
 /**
- * The rows of an observation frame (see `wire/observation-frame.ts`), in order, once its header has passed its
- * schema and every length adds up; a frame that does not is refused whole, naming the field. The rows themselves
- * are then checked by the engine exactly as JSON rows are.
+ * The columns of an observation frame (see `wire/observation-frame.ts`), views over its bytes where they can be,
+ * once its header has passed its schema and every length adds up; a frame that does not is refused whole, naming
+ * the field. The rows themselves are then checked by the engine exactly as JSON rows are (`ingestColumns`).
  */
-export function decodeObservationFrame(bytes: Uint8Array): { rows: FrameRow[]; entity?: string } {
+export function decodeObservationFrame(bytes: Uint8Array): { columns: ObservationColumns; entity?: string } {
   if (bytes.length < 12 || String.fromCharCode(...bytes.subarray(0, 8)) !== FRAME_MAGIC) {
     throw refuse('body', `is not an observation frame (one starts with "${FRAME_MAGIC}")`)
   }
@@ -49,21 +50,9 @@ export function decodeObservationFrame(bytes: Uint8Array): { rows: FrameRow[]; e
   if (valuesAt + 8 * values !== bytes.length) {
     throw refuse('body', `is ${bytes.length} bytes where its header and rows make ${valuesAt + 8 * values}`)
   }
-  const columns = frameColumns(bytes, indexAt, tsAt, valuesAt, count, values)
-  const rows: FrameRow[] = new Array(count)
-  let at = 0
-  for (let i = 0; i < count; i++) {
-    const e = columns.rowEntity[i] as number
-    // Grown by push, the vector is a packed array of doubles, as the rows of an in-process caller are (new Array(n)
-    // would make it holey, and every loop of the engine over vectors slower for seeing both kinds).
-    const dim = dims[e] as number
-    const vector: number[] = []
-    for (let d = 0; d < dim; d++) vector.push(columns.values[at++] as number)
-    const ts = columns.ts[i] as number
-    const name = entities[e] as string
-    rows[i] = name === '' ? { ts, vector } : { entity: name, ts, vector }
-  }
-  return header.entity === undefined ? { rows } : { rows, entity: header.entity }
+  const { rowEntity, ts, values: columnValues } = frameColumns(bytes, indexAt, tsAt, valuesAt, count, values)
+  const columns: ObservationColumns = { entities, dims, rowEntity, ts, values: columnValues }
+  return header.entity === undefined ? { columns } : { columns, entity: header.entity }
 }
 
 function parseHeader(bytes: Uint8Array): FrameHeader {

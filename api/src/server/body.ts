@@ -24,9 +24,15 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       reject(err)
     }
     const onData = (chunk: Buffer): void => {
-      if (size + chunk.length > limit) return fail(tooLarge(limit))
+      if (size + chunk.length > limit) {
+        fail(tooLarge(limit))
+        return
+      }
       // More than it declared: node:http stops such a body itself, but nothing is written past the buffer.
-      if (known !== null && size + chunk.length > known.length) return fail(tooLarge(known.length))
+      if (known !== null && size + chunk.length > known.length) {
+        fail(tooLarge(known.length))
+        return
+      }
       if (known !== null) chunk.copy(known, size)
       else chunks.push(chunk)
       size += chunk.length

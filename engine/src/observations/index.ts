@@ -1,6 +1,6 @@
 export { observationRowSchema } from './jsonl.ts'
 export { detectFormat, readObservations } from './read.ts'
-export { type ObservationRowsOptions, parseObservationRows } from './rows.ts'
+export { type ObservationColumns, type ObservationRowsOptions, parseObservationColumns, parseObservationRows } from './rows.ts'
 export { ObservationSpill, readSpilled, type SpilledRows } from './spill.ts'
 export { parseTimestamp } from './timestamp.ts'
 export {
