@@ -39,6 +39,16 @@ interface Found {
 
 const ERROR_SENT = Symbol('error sent')
 
+/** Answers a request of the procedures `found` at `paths`; false, having read nothing, for tRPC's handler to answer it. */
+type Answerer = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: RequestTarget,
+  found: Found[],
+  paths: string[],
+  batch: boolean,
+) => Promise<boolean>
+
 interface Call {
   path: string
   /** The input when known up front (a query's), for error shapes. */
@@ -142,14 +152,7 @@ export function createTrpcFastPath<TRouter extends AnyRouter>(options: TrpcFastP
     }
   }
 
-  const answerQueries = async (
-    req: IncomingMessage,
-    res: ServerResponse,
-    url: RequestTarget,
-    found: Found[],
-    paths: string[],
-    batch: boolean,
-  ) => {
+  const answerQueries: Answerer = async (req, res, url, found, paths, batch) => {
     let inputs: unknown[]
     try {
       inputs = parseInputs(url.searchParams.get('input'), paths.length, batch)
@@ -167,14 +170,7 @@ export function createTrpcFastPath<TRouter extends AnyRouter>(options: TrpcFastP
    * One mutation, its body read only when the procedure asks for its input, after the scope check (as tRPC's
    * adapter does): a caller without the right token never gets a body buffered or parsed.
    */
-  const answerMutation = async (
-    req: IncomingMessage,
-    res: ServerResponse,
-    url: RequestTarget,
-    found: Found[],
-    paths: string[],
-    batch: boolean,
-  ) => {
+  const answerMutation: Answerer = async (req, res, url, found, paths, batch) => {
     const length = Number(req.headers['content-length'])
     const mediaType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase()
     const binary = mediaType === 'application/octet-stream'
