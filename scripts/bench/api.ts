@@ -4,7 +4,7 @@
  *   1. setup: 200k 16-d observations over 50 entities through `node.ingestRows` (1,000-row batches of one
  *      entity), so that the index holds a few hundred segments (a segment seals at 256 observations);
  *   2. query latency, k = 10 by vector (a random segment's centroid plus noise), sequential awaited calls, after a
- *      warm-up and one forced GC, each side in short passes of its own (order rotating), in 3 rounds (1 with
+ *      warm-up and one forced GC, each side in short passes of its own (order rotating), in 5 rounds (1 with
  *      --quick) that alternate with the ingest rounds of step 3, the goal judged on the median round's added
  *      overhead (this machine has slow spells of tens of seconds, the plain server's round trip 2× slower in them),
  *      every round's printed: in-process `node.query`
@@ -18,7 +18,7 @@
  *      every socket of the phase (server and client ends);
  *   3. ingest throughput: batches of 1,000 observations (one entity each), in turn in-process `node.ingestRows`,
  *      `client.ingest.mutate` over HTTP and over WebSocket, each side on entities of its own with the same
- *      vectors, so all three do the same work on the same growing log; in 3 rounds (1 with --quick), alternating
+ *      vectors, so all three do the same work on the same growing log; in 5 rounds (1 with --quick), alternating
  *      with the latency rounds, each side's median round counts, and every round's ratios are printed;
  *   4. load: 100 concurrent clients (half HTTP, half WebSocket) for 30 s, each in a loop of 49 queries and one
  *      ingest of 100 observations of its own entity, in two halves: errors, requests, p50 / p99, memory before,
@@ -70,10 +70,10 @@ const FULL: Sizes = {
   setupRows: 200_000,
   entities: 50,
   queries: 500,
-  passes: 3,
+  passes: 2,
   warmup: 500,
-  ingestBatches: 60,
-  rounds: 3,
+  ingestBatches: 36,
+  rounds: 5,
   clients: 100,
   loadSeconds: 30,
 }
@@ -623,7 +623,7 @@ export async function main(args: string[]): Promise<void> {
     const latency: LatencyRow[] = [...sides.map(([side]) => side), timerSide].map((side, s) => {
       const stats = latencyStats(side === timerSide ? timer : pooled(side))
       const byRound = s === 1 || s === 2 ? addedByRound(side) : null
-      // The median round (the middle one of 3).
+      // The median round (the middle one of 5).
       const addedP50 = byRound === null ? null : latencyStats(byRound).p50
       return {
         side,
@@ -633,6 +633,11 @@ export async function main(args: string[]): Promise<void> {
         goalMet: addedP50 === null ? null : addedP50 <= ADDED_P50_GOAL_MS,
       }
     })
+    const floorSide = (sides[sides.length - 1] as [string, Call])[0]
+    const floorByRound = latencyRounds.map((round) => latencyStats(round.get(floorSide) as number[]).p50)
+    console.error(
+      `  the plain node:http round trip (the floor) at p50, round by round: ${floorByRound.map((x) => x.toFixed(3)).join(', ')} ms`,
+    )
     for (const r of latency) {
       const rounds =
         r.addedP50ByRound === null ? '' : `; added at p50 round by round ${r.addedP50ByRound.map((x) => x.toFixed(3)).join(', ')} ms`
@@ -655,6 +660,7 @@ export async function main(args: string[]): Promise<void> {
         queries: sizes.queries,
         passes: sizes.passes,
         rounds: sizes.rounds,
+        floorP50ByRound: floorByRound,
         unit: 'ms',
         sameResults,
         tcpNoDelay,
