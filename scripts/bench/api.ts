@@ -5,9 +5,8 @@
  *      entity), so that the index holds a few hundred segments (a segment seals at 256 observations);
  *   2. query latency, k = 10 by vector (a random segment's centroid plus noise), sequential awaited calls, after a
  *      warm-up and one forced GC, each side in short passes of its own (order rotating), in 5 rounds (1 with
- *      --quick) that alternate with the ingest rounds of step 3, the goal judged on the median round's added
- *      overhead (this machine has slow spells of tens of seconds, the plain server's round trip 2× slower in them),
- *      every round's printed: in-process `node.query`
+ *      --quick) 4 s apart, the goal judged on the median round's added overhead (this machine has slow spells of
+ *      tens of seconds, the plain server's round trip 2× slower in them), every round's printed: in-process `node.query`
  *      vs `createClient` over HTTP (queries batched per event-loop turn, undici's dispatcher with keep-alive) vs
  *      `createClient({transport: 'ws'})`; p50 / p99 and the overhead the API adds at p50. Beside them, to show
  *      where that overhead goes: the same tRPC call as a bare keep-alive GET through `fetch` and through
@@ -18,8 +17,8 @@
  *      every socket of the phase (server and client ends);
  *   3. ingest throughput: batches of 1,000 observations (one entity each), in turn in-process `node.ingestRows`,
  *      `client.ingest.mutate` over HTTP and over WebSocket, each side on entities of its own with the same
- *      vectors, so all three do the same work on the same growing log; in 5 rounds (1 with --quick), alternating
- *      with the latency rounds, each side's median round counts, and every round's ratios are printed;
+ *      vectors, so all three do the same work on the same growing log; in 5 rounds (1 with --quick), each side's
+ *      median round counts, and every round's ratios are printed;
  *   4. load: 100 concurrent clients (half HTTP, half WebSocket) for 30 s, each in a loop of 49 queries and one
  *      ingest of 100 observations of its own entity, in two halves: errors, requests, p50 / p99, memory before,
  *      halfway and at the end (each after a forced GC), the process's open handles and sockets.
@@ -99,8 +98,13 @@ const ADDED_P50_GOAL_MS = 0.3
 const INGEST_GOAL = 0.8
 /** Most heap (V8's used heap + buffers outside it) the second half of the load may keep per request, KiB. */
 const LEAK_GOAL_KIB = 1
-/** Untimed calls of each side after the forced GC, before the timed passes. */
-const REWARM = 20
+/**
+ * Untimed calls of each side before a round's timed passes: after the first round's forced GC the HTTP sides ran
+ * slower for the next few hundred calls (a first round with 20 of these added 0.45 ms where the next ones added 0.25).
+ */
+const REWARM = 300
+/** Between latency rounds, so that they spread over ~40 s. */
+const LATENCY_PAUSE_MS = 4_000
 
 interface Observation {
   entity: string
@@ -269,8 +273,7 @@ type Call = (vector: number[]) => unknown
 
 /**
  * One round: every side over the same queries, sequentially awaited, `passes` passes of each in rotating order.
- * The first round starts with a warm-up and one forced GC; the later ones (after an ingest round) with a short
- * warm-up of each side, no GC forced.
+ * The first round starts with a warm-up and one forced GC; every round with REWARM calls of each side.
  */
 async function raceLatency(sides: [string, Call][], queries: number[][], sizes: Sizes, first: boolean): Promise<Map<string, number[]>> {
   const samples = new Map(sides.map(([name]) => [name, [] as number[]]))
@@ -553,13 +556,13 @@ export async function main(args: string[]): Promise<void> {
       `1. setup: ${counts.entities} entities, ${counts.segments} segments, ${counts.events} events in ${setup.seconds.toFixed(1)} s; ${url}`,
     )
 
-    // 2 and 3. Query latency and ingest throughput, in rounds: a latency round, then an ingest round, and again.
-    // A slow spell of this machine (every round trip, the plain server's too, up to 2× slower for tens of seconds)
-    // then falls on one round of each, not on the whole measure: each goal is judged on the median round.
+    // 2 and 3. Query latency and ingest throughput, each in rounds spread over time: a slow spell of this machine
+    // (every round trip, the plain server's too, up to 2× slower for tens of seconds) then falls on some rounds, not
+    // on the whole measure: each goal is judged on the median round.
     const rounds = sizes.rounds
     console.error(
       `2. query latency: ${rounds} rounds of ${sizes.passes} × ${sizes.queries} queries per side, k = ${K}, after ${sizes.warmup} warm-up; ` +
-        `3. ingest: ${rounds} rounds of ${sizes.ingestBatches} batches of ${BATCH} per side, in turn; the rounds alternate`,
+        `3. ingest: ${rounds} rounds of ${sizes.ingestBatches} batches of ${BATCH} per side, in turn`,
     )
     const queries = queryVectors(node, sizes.queries, 1)
     const noDelay = watchNoDelay()
@@ -597,8 +600,13 @@ export async function main(args: string[]): Promise<void> {
     const sameResults = sameHits.every((hits) => JSON.stringify(hits) === JSON.stringify(live.query(probe)))
     const latencyRounds: Map<string, number[]>[] = []
     const ingestRuns = ingestSides.map(() => [] as Measured[])
+    // The latency rounds first, a pause between them; the ingest rounds after (an ingest leaves Level compacting on
+    // the other core: a round measured right after one added ~0.05–0.1 ms to the HTTP side's p50).
     for (let r = 0; r < rounds; r++) {
+      if (r > 0) await new Promise((resolve) => setTimeout(resolve, LATENCY_PAUSE_MS))
       latencyRounds.push(await profiled(profileDir, `latency-${r}`, () => raceLatency(sides, queries, sizes, r === 0)))
+    }
+    for (let r = 0; r < rounds; r++) {
       const runs = await profiled(profileDir, `ingest-${r}`, () => raceIngestRound(ingestSides, sizes.ingestBatches, r))
       for (const [s, run] of runs.entries()) ingestRuns[s]?.push(run)
     }
