@@ -102,6 +102,10 @@ describe('API over HTTP and WebSocket', () => {
     })
     expect(narrow.status).toBe(403)
     expect((await errorOf(narrow)).code).toBe('FORBIDDEN')
+    // The scope is checked before the body is read: one that is not even JSON gets a 401 without a token, not a 400.
+    const unread = await rest('/v1/ingest', { method: 'POST', body: '{"observations": [' })
+    expect(unread.status).toBe(401)
+    expect((await rest('/v1/query', { token: `vsdb_000000000000_${'x'.repeat(43)}`, method: 'POST', body: '{' })).status).toBe(401)
     const trpcNarrow = await rest('/trpc/audit', { token: f.tokens.write })
     expect(trpcNarrow.status).toBe(403)
     expect((await rest('/trpc/status')).status).toBe(401)

@@ -69,6 +69,10 @@ describe('queries over HTTP', () => {
       expect(unencodable).toMatchObject({ status: 'rejected', reason: { message: expect.stringMatching(/BigInt/) } })
       expect(gaveUp).toMatchObject({ status: 'rejected', reason: { message: 'The operation was aborted' } })
       expect(sent.map((s) => `${s.method} ${s.path}`)).toEqual(['GET /trpc/query'])
+      // An input with no JSON (a function) or bytes for a query fails its call, rather than going as no input.
+      const odd = [() => 1, new Uint8Array([1])] as unknown as { vector: number[] }[]
+      for (const input of odd) await expect(client.query.query(input)).rejects.toThrow(/has no JSON|not bytes/)
+      expect(sent).toHaveLength(1)
     } finally {
       await client.close()
     }

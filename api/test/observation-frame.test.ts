@@ -4,7 +4,7 @@ import { createClientOver } from '../src/client/create-client.ts'
 import type { SocketClass } from '../src/client/socket-call-link.ts'
 import { undiciTransport } from '../src/client/undici-transport.ts'
 import { decodeObservationFrame } from '../src/router/observation-frame-input.ts'
-import { encodeObservationFrame } from '../src/wire/observation-frame.ts'
+import { encodeObservationFrame, frameColumns } from '../src/wire/observation-frame.ts'
 import { decodeSocketCall, encodeSocketCall } from '../src/wire/socket-call.ts'
 import { type ApiFixture, observations, recordingClient, startFixture } from './api-fixture.ts'
 
@@ -239,8 +239,28 @@ describe('ingest as one binary frame', () => {
       })
       expect(entity).toBe('c')
       expect(read).toEqual(rows)
-      // -0 stays -0: toEqual alone would let 0 pass.
+      // -0 stays -0 (toEqual tells them apart too; said here outright).
       expect(Object.is(read[0]?.vector[1], -0)).toBe(true)
+    }
+  })
+
+  it('writes columns back into a frame at any byte offset (the copy taken where a view cannot be, then flushed)', () => {
+    const expected = new Uint8Array(8 + 4 * 2 + 8 * 2 + 8 * 3)
+    const view = new DataView(expected.buffer)
+    view.setUint32(8, 1, true)
+    view.setUint32(12, 0, true)
+    view.setFloat64(16, 1_700_000_000_000, true)
+    view.setFloat64(24, -0, true)
+    for (const [i, x] of [1.5, Number.MAX_VALUE, 2 ** -1074].entries()) view.setFloat64(32 + 8 * i, x, true)
+    for (const offset of [0, 1, 3, 4, 8]) {
+      const holder = new Uint8Array(expected.length + offset)
+      const bytes = holder.subarray(offset)
+      const columns = frameColumns(bytes, 8, 16, 32, 2, 3)
+      columns.rowEntity.set([1, 0])
+      columns.ts.set([1_700_000_000_000, -0])
+      columns.values.set([1.5, Number.MAX_VALUE, 2 ** -1074])
+      columns.flush()
+      expect(Array.from(bytes)).toEqual(Array.from(expected))
     }
   })
 })

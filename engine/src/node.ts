@@ -140,6 +140,7 @@ export interface VsdbNode {
   /**
    * ingestRows for observations given as columns (what a binary frame carries): the same checks, the same errors
    * naming `observations.N`, the same group commit, without a row object per observation to make and check first.
+   * The arrays are read when the call's turn comes, not when it is made: leave them as they are until it settles.
    */
   ingestColumns(
     columns: ObservationColumns,

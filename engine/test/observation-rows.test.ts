@@ -40,9 +40,12 @@ describe('rows checked without the schema', () => {
       if (rand() < 0.7) row.entity = pick(entities)
       if (rand() < 0.05) row.extra = 1
       if (rand() < 0.05) delete row.ts
-      const value = rand() < 0.03 ? Object.assign(Object.create({ inherited: 1 }), row) : rand() < 0.02 ? [row] : row
+      const inherited = rand() < 0.03
+      const value = inherited ? Object.assign(Object.create({ inherited: 1 }), row) : row
       // `meta: undefined` is a key the quick check does not take, so the copy always goes through the schema.
-      const throughSchema = Array.isArray(value) || Object.getPrototypeOf(value) !== Object.prototype ? value : { ...row, meta: undefined }
+      const throughSchema = inherited
+        ? Object.assign(Object.create({ inherited: 1 }), row, { meta: undefined })
+        : { ...row, meta: undefined }
       const mine = outcome(value)
       expect(mine, JSON.stringify(row)).toEqual(outcome(throughSchema))
       if ('row' in (mine as object)) plain++
@@ -50,6 +53,34 @@ describe('rows checked without the schema', () => {
     // Both sides were exercised: rows taken, rows refused.
     expect(plain).toBeGreaterThan(200)
     expect(plain).toBeLessThan(2_700)
+  })
+
+  it('leaves to the schema what it reads otherwise: a hidden or inherited meta, odd arrays, values that change when read', () => {
+    const hidden = Object.defineProperty({ entity: 'a', ts: 1_700_000_000_000, vector: [1] }, 'meta', {
+      value: { k: 1 },
+      enumerable: false,
+    })
+    class WithMeta {
+      entity = 'a'
+      ts = 1_700_000_000_000
+      vector = [1]
+      get meta(): unknown {
+        return { k: [1] }
+      }
+    }
+    class Vector extends Array<number> {}
+    let reads = 0
+    const changing = new Proxy([1, 2], { get: (target, key) => (key === '0' && reads++ > 0 ? Number.NaN : Reflect.get(target, key)) })
+    // A meta the keys do not show is read as the schema reads it: kept when it is one, refused when it is not.
+    expect(outcome(hidden)).toMatchObject({ row: { entity: 'a', meta: { k: 1 } } })
+    expect(outcome(new WithMeta())).toMatchObject({ details: { field: 'meta.k' } })
+    // An array subclass's values are copied into a plain array, as the schema copies them.
+    const [row] = parseObservationRows([{ ts: 1_700_000_000_000, vector: Vector.from([1, 2]) }], { entity: 'a' })
+    expect(row?.vector).toEqual([1, 2])
+    expect(row?.vector.constructor).toBe(Array)
+    // Each value is read once: what is kept is what was checked (a second read of this vector gives NaN).
+    reads = 0
+    expect(outcome({ entity: 'a', ts: 1_700_000_000_000, vector: changing })).toMatchObject({ row: { vector: [1, 2] } })
   })
 
   it('keeps no array of the caller’s: a vector changed after the call leaves the row as it was', () => {
@@ -108,6 +139,19 @@ describe('rows checked without the schema', () => {
     expect(taken).toBeLessThan(360)
   })
 
+  it('takes columns as rows when now is not a number (neither checks a range then)', () => {
+    const columns: ObservationColumns = {
+      entities: ['a'],
+      dims: [1],
+      rowEntity: Uint32Array.of(0),
+      ts: Float64Array.of(5),
+      values: Float64Array.of(1),
+    }
+    expect(parseObservationColumns(columns, { now: Number.NaN })).toEqual(
+      parseObservationRows([{ entity: 'a', ts: 5, vector: [1] }], { now: Number.NaN }),
+    )
+  })
+
   it('refuses columns that do not add up, naming what they must be', () => {
     const base = {
       entities: ['a'],
@@ -117,7 +161,13 @@ describe('rows checked without the schema', () => {
       values: Float64Array.of(1, 2),
     }
     expect(parseObservationColumns(base, { now: Date.UTC(2025, 0, 1) })).toEqual([{ entity: 'a', ts: 1_700_000_000_000, vector: [1, 2] }])
-    for (const bad of [{ values: Float64Array.of(1) }, { dims: [0] }, { rowEntity: Uint32Array.of(1) }, { dims: [2, 1] }]) {
+    for (const bad of [
+      { values: Float64Array.of(1) },
+      { dims: [0] },
+      { rowEntity: Uint32Array.of(1) },
+      { dims: [2, 1] },
+      { entities: [7 as unknown as string] },
+    ]) {
       expect(() => parseObservationColumns({ ...base, ...bad })).toThrow('the columns do not add up')
     }
   })

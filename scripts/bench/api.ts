@@ -59,7 +59,7 @@ interface Sizes {
   warmup: number
   /** Ingest batches of 1,000 per side in each round. */
   ingestBatches: number
-  /** Rounds of latency passes and of ingest batches, alternating. */
+  /** Rounds of latency passes (4 s apart), then as many rounds of ingest batches. */
   rounds: number
   clients: number
   loadSeconds: number

@@ -144,7 +144,11 @@ export function httpCalls<TRouter extends AnyRouter>(options: {
     try {
       // Here, not when the batch goes: an input JSON cannot carry (a BigInt, a cycle) fails its own call alone.
       encodedPath = encodeURIComponent(path)
-      json = input === undefined || input instanceof Uint8Array ? undefined : JSON.stringify(input)
+      const bytes = input instanceof Uint8Array
+      if (bytes && type === 'query') throw new TypeError('a query takes JSON input, not bytes')
+      json = input === undefined || bytes ? undefined : JSON.stringify(input)
+      // A function or a symbol has no JSON: sent as no input at all, it would call the procedure with none.
+      if (input !== undefined && !bytes && json === undefined) throw new TypeError(`${typeof input} input has no JSON`)
     } catch (err) {
       if (finish()) onError(TRPCClientError.from(err as Error))
       return () => {}

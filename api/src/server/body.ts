@@ -1,16 +1,18 @@
 import type { IncomingMessage } from 'node:http'
 import { VsdbError } from '@vsdb/log'
 
+/** After refusing a body, how much more of it is read and dropped (so that the refusal can be answered) before the connection is cut. */
+const DRAIN_AFTER_REFUSAL = 1024 * 1024
+
 /**
- * The request body, refused with TOO_LARGE as soon as it passes `limit` bytes (not after reading it all). A body of
- * declared length is read into one buffer of that size as it arrives (no list of chunks to join, no async iterator:
- * ~0.1 ms of a 136 kB ingest frame).
+ * The request body, refused with TOO_LARGE as soon as it passes `limit` bytes (not after reading it all). Memory grows
+ * with the bytes received, never with what a header declares. Events rather than an async iterator (~0.1 ms of a
+ * 136 kB ingest frame); a lone chunk is kept as it is.
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'])
   if (Number.isFinite(declared) && declared > limit) return Promise.reject(tooLarge(limit))
   return new Promise((resolve, reject) => {
-    const known = Number.isSafeInteger(declared) && declared >= 0 ? Buffer.allocUnsafe(declared) : null
     const chunks: Buffer[] = []
     let size = 0
     let settled = false
@@ -19,28 +21,27 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       settled = true
       req.off('data', onData)
       req.off('end', onEnd)
-      // The rest is read and dropped, so that the error can still be answered on this connection.
+      // The rest is read and dropped, up to a point, so that the error can still be answered on this connection.
+      let dropped = 0
+      req.on('data', (chunk: Buffer) => {
+        dropped += chunk.length
+        if (dropped > DRAIN_AFTER_REFUSAL) req.destroy()
+      })
       req.resume()
       reject(err)
     }
     const onData = (chunk: Buffer): void => {
-      if (size + chunk.length > limit) {
+      size += chunk.length
+      if (size > limit) {
         fail(tooLarge(limit))
         return
       }
-      // More than it declared: node:http stops such a body itself, but nothing is written past the buffer.
-      if (known !== null && size + chunk.length > known.length) {
-        fail(tooLarge(known.length))
-        return
-      }
-      if (known !== null) chunk.copy(known, size)
-      else chunks.push(chunk)
-      size += chunk.length
+      chunks.push(chunk)
     }
     const onEnd = (): void => {
       if (settled) return
       settled = true
-      resolve(known === null ? Buffer.concat(chunks, size) : known.subarray(0, size))
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size))
     }
     req.on('data', onData)
     req.once('end', onEnd)

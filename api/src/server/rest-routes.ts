@@ -47,8 +47,23 @@ function routes(bodyLimit: number): Route[] {
     { method: 'GET', pattern: /^\/v1\/segments\/([^/]+)$/, run: (c, m) => c.segment({ cid: decodeURIComponent(m[1] as string) }) },
     { method: 'GET', pattern: /^\/v1\/alerts$/, run: (c, _m, _q, _s, url) => c.alerts(queryParams(url) as never) },
     { method: 'GET', pattern: /^\/v1\/alerts\/open$/, run: (c, _m, _q, _s, url) => c.openAlerts(queryParams(url) as never) },
-    { method: 'POST', pattern: /^\/v1\/query$/, run: async (c, _m, req) => c.query((await json(req)) as never) },
-    { method: 'POST', pattern: /^\/v1\/ingest$/, run: async (c, _m, req) => c.ingest((await json(req)) as never) },
+    {
+      method: 'POST',
+      pattern: /^\/v1\/query$/,
+      // The scope first: a caller without it never gets a body buffered or parsed.
+      run: async (c, _m, req, _res, _url, ctx) => {
+        requireScope(ctx.principal, 'read')
+        return c.query((await json(req)) as never)
+      },
+    },
+    {
+      method: 'POST',
+      pattern: /^\/v1\/ingest$/,
+      run: async (c, _m, req, _res, _url, ctx) => {
+        requireScope(ctx.principal, 'write')
+        return c.ingest((await json(req)) as never)
+      },
+    },
     { method: 'GET', pattern: /^\/v1\/digest$/, run: (c) => c.digest() },
     { method: 'GET', pattern: /^\/v1\/audit$/, run: (c) => c.audit() },
     {

@@ -48,10 +48,15 @@ export function parseObservationColumns(columns: ObservationColumns, options: Ob
   if (
     rowEntity.length !== count ||
     dims.length !== entities.length ||
+    !entities.every((name) => typeof name === 'string') ||
     !dims.every((d) => Number.isSafeInteger(d) && d >= 1) ||
     total !== values.length
   ) {
-    throw inputError(ctx.file, {}, 'the columns do not add up: one entity index per timestamp, one dimension ≥ 1 per entity, their values')
+    throw inputError(
+      ctx.file,
+      {},
+      'the columns do not add up: one entity index per timestamp, a name and a dimension ≥ 1 per entity, their values',
+    )
   }
   const out: Observation[] = new Array(count)
   let at = 0
@@ -62,7 +67,8 @@ export function parseObservationColumns(columns: ObservationColumns, options: Ob
     const entity = named === '' ? ctx.entity : named
     const time = ts[i] as number
     const vector: number[] = []
-    let plain = entity !== undefined && Number.isSafeInteger(time) && time >= 0 && time <= ctx.now + MAX_FUTURE_MS
+    // The range as the row checks test it (a `now` of NaN lets every timestamp through both).
+    let plain = entity !== undefined && Number.isSafeInteger(time) && !(time < 0) && !(time > ctx.now + MAX_FUTURE_MS)
     for (let d = 0; d < dim; d++) {
       const x = values[at++] as number
       if (!Number.isFinite(x)) plain = false
