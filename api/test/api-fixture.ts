@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { defaultParts, openNode, type VsdbNode } from '@vsdb/engine'
 import { initLog } from '@vsdb/log'
+import { afterAll, beforeAll } from 'vitest'
 import { createClientOver, type VsdbClient } from '../src/client/create-client.ts'
 import type { HttpTransport } from '../src/client/http-transport.ts'
 import { undiciTransport } from '../src/client/undici-transport.ts'
@@ -40,6 +41,22 @@ export async function startFixture(options: { maxBodyBytes?: number } = {}): Pro
       await rm(dir, { recursive: true, force: true })
     },
   }
+}
+
+/**
+ * The fixture of a test file: started before its tests, with `rows` observations of `seed` ingested when given, and
+ * closed after them. Its fields are filled in by the time the tests run.
+ */
+export function useFixture(options: { maxBodyBytes?: number; seed?: { entity: string; rows: number } } = {}): ApiFixture {
+  const f = {} as ApiFixture
+  beforeAll(async () => {
+    Object.assign(f, await startFixture(options))
+    if (options.seed !== undefined) await f.node.ingestRows(observations(options.seed.entity, 0, options.seed.rows))
+  })
+  afterAll(async () => {
+    await f.close()
+  })
+  return f
 }
 
 /** `n` observations of a 2-d signal, one a second from `start`, with a spike every 97th. */

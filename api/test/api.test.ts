@@ -2,19 +2,13 @@ import { readFile, rename, writeFile } from 'node:fs/promises'
 import { Agent, get as httpGet } from 'node:http'
 import { join } from 'node:path'
 import { clusterStatusSchema } from '@vsdb/engine'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createClient } from '../src/client/node-client.ts'
 import { startApiServer } from '../src/server/http-server.ts'
 import { openTokenStore } from '../src/tokens/index.ts'
-import { type ApiFixture, observations, recordingClient, startFixture } from './api-fixture.ts'
+import { observations, recordingClient, useFixture } from './api-fixture.ts'
 
-let f: ApiFixture
-beforeAll(async () => {
-  f = await startFixture({ maxBodyBytes: 4 * 1024 * 1024 })
-})
-afterAll(async () => {
-  await f.close()
-})
+const f = useFixture({ maxBodyBytes: 4 * 1024 * 1024 })
 
 interface ErrorBody {
   error: { code: string; message: string; field?: string }

@@ -1,17 +1,10 @@
 import { createTRPCClient, getUntypedClient, httpLink, TRPCClientError } from '@trpc/client'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { createClient } from '../src/client/node-client.ts'
 import type { AppRouter } from '../src/router/app-router.ts'
-import { type ApiFixture, observations, startFixture } from './api-fixture.ts'
+import { observations, useFixture } from './api-fixture.ts'
 
-let f: ApiFixture
-beforeAll(async () => {
-  f = await startFixture()
-  await f.node.ingestRows(observations('direct-a', 0, 600))
-})
-afterAll(async () => {
-  await f.close()
-})
+const f = useFixture({ seed: { entity: 'direct-a', rows: 600 } })
 
 /** tRPC's own client, its plain httpLink: what the typed client's direct queries must be indistinguishable from. */
 const trpcClient = (token: string) =>

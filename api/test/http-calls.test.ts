@@ -1,19 +1,12 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createClientOver } from '../src/client/create-client.ts'
 import type { HttpTransport } from '../src/client/http-transport.ts'
 import { undiciTransport } from '../src/client/undici-transport.ts'
-import { type ApiFixture, observations, recordingClient, startFixture } from './api-fixture.ts'
+import { recordingClient, useFixture } from './api-fixture.ts'
 
-let f: ApiFixture
-beforeAll(async () => {
-  f = await startFixture()
-  await f.node.ingestRows(observations('calls-a', 0, 600))
-})
-afterAll(async () => {
-  await f.close()
-})
+const f = useFixture({ seed: { entity: 'calls-a', rows: 600 } })
 
 /** The typed client over HTTP, recording each request's method, path and URL length. */
 function recorded(token: string) {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { createClientOver } from '../src/client/create-client.ts'
 import type { SocketClass } from '../src/client/socket-call-link.ts'
@@ -6,15 +6,9 @@ import { undiciTransport } from '../src/client/undici-transport.ts'
 import { decodeObservationFrame } from '../src/router/observation-frame-input.ts'
 import { encodeObservationFrame, frameColumns } from '../src/wire/observation-frame.ts'
 import { decodeSocketCall, encodeSocketCall } from '../src/wire/socket-call.ts'
-import { type ApiFixture, observations, recordingClient, startFixture } from './api-fixture.ts'
+import { observations, recordingClient, useFixture } from './api-fixture.ts'
 
-let f: ApiFixture
-beforeAll(async () => {
-  f = await startFixture()
-})
-afterAll(async () => {
-  await f.close()
-})
+const f = useFixture()
 
 const postFrame = async (bytes: Uint8Array, token = f.tokens.write) => {
   const response = await fetch(`${f.server.url}/trpc/ingestFrame`, {

@@ -1,20 +1,13 @@
 import { initTRPC } from '@trpc/server'
 import { callProcedure, getProcedureAtPath, type TRPCError } from '@trpc/server/unstable-core-do-not-import'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { appRouter } from '../src/router/app-router.ts'
 import type { ApiContext } from '../src/router/context.ts'
 import { callThroughChain, middlewaresOf } from '../src/server/procedure-chain.ts'
-import { type ApiFixture, observations, startFixture } from './api-fixture.ts'
+import { useFixture } from './api-fixture.ts'
 
-let f: ApiFixture
-beforeAll(async () => {
-  f = await startFixture()
-  await f.node.ingestRows(observations('chain', 0, 600))
-})
-afterAll(async () => {
-  await f.close()
-})
+const f = useFixture({ seed: { entity: 'chain', rows: 600 } })
 
 const contextOf = (scope: 'read' | 'write' | 'admin' | null): ApiContext => {
   const principal = scope === null ? null : { id: 't', scope, label: '' }

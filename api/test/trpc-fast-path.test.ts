@@ -1,16 +1,9 @@
 import { request } from 'node:http'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createClient } from '../src/client/node-client.ts'
-import { type ApiFixture, observations, startFixture } from './api-fixture.ts'
+import { observations, useFixture } from './api-fixture.ts'
 
-let f: ApiFixture
-beforeAll(async () => {
-  f = await startFixture()
-  await f.node.ingestRows(observations('truck', 0, 1200))
-})
-afterAll(async () => {
-  await f.close()
-})
+const f = useFixture({ seed: { entity: 'truck', rows: 1200 } })
 
 interface Answer {
   status: number

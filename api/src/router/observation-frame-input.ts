@@ -1,15 +1,7 @@
 import type { ObservationColumns } from '@vsdb/engine'
 import { VsdbError } from '@vsdb/log'
 import { z } from 'zod'
-import {
-  FRAME_MAGIC,
-  FRAME_MAX_DIM,
-  FRAME_MAX_ROWS,
-  type FrameHeader,
-  type FrameRow,
-  frameColumns,
-  frameLayout,
-} from '../wire/observation-frame.ts'
+import { FRAME_MAGIC, FRAME_MAX_DIM, FRAME_MAX_ROWS, type FrameHeader, frameColumns, frameLayout } from '../wire/observation-frame.ts'
 import { entityId } from './inputs.ts'
 
 const headerSchema = z.strictObject({
