@@ -139,12 +139,12 @@ export function httpCalls<TRouter extends AnyRouter>(options: {
       onAbort()
       return () => {}
     }
+    const bytes = input instanceof Uint8Array
     let encodedPath: string
     let json: string | undefined
     try {
       // Here, not when the batch goes: an input JSON cannot carry (a BigInt, a cycle) fails its own call alone.
       encodedPath = encodeURIComponent(path)
-      const bytes = input instanceof Uint8Array
       if (bytes && type === 'query') throw new TypeError('a query takes JSON input, not bytes')
       json = input === undefined || bytes ? undefined : JSON.stringify(input)
       // A function or a symbol has no JSON: sent as no input at all, it would call the procedure with none.
@@ -169,7 +169,7 @@ export function httpCalls<TRouter extends AnyRouter>(options: {
     }
     if (type === 'mutation') {
       // A mutation without input still says it is JSON (as tRPC's httpLink does), with an empty body.
-      const body = input instanceof Uint8Array ? input : (json ?? '')
+      const body = bytes ? input : (json ?? '')
       void exchange([pending], { method: 'POST', url: `${url}/${encodedPath}`, headers, body, signal: signal ?? undefined }, false)
     } else {
       queue.push(pending)

@@ -207,10 +207,10 @@ export function createTrpcFastPath<TRouter extends AnyRouter>(options: TrpcFastP
     for (const path of paths) {
       const known = find(path)
       const procedure = known instanceof Promise ? await known : known
-      // A POST may call a query (tRPC's method override, which the node's tRPC handler allows too): the client sends
-      // a query whose input is too long for a URL that way.
       if (procedure === undefined) return false
       const kind = procedure.procedure._def.type
+      // A POST may call a query (tRPC's method override, which the node's tRPC handler allows too): the client sends
+      // a query whose input is too long for a URL that way.
       if (kind !== type && !(type === 'mutation' && kind === 'query')) return false
       found.push(procedure)
     }

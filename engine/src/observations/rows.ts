@@ -1,7 +1,7 @@
-import type { ReadContext } from './context.ts'
+import { checkTimestampRange, type ReadContext } from './context.ts'
 import { inputError } from './errors.ts'
 import { observationOf } from './jsonl.ts'
-import { DEFAULT_BATCH_SIZE, DEFAULT_MAX_LINE_BYTES, MAX_FUTURE_MS, type Observation } from './types.ts'
+import { DEFAULT_BATCH_SIZE, DEFAULT_MAX_LINE_BYTES, type Observation } from './types.ts'
 
 export interface ObservationRowsOptions {
   /** The entity of rows without one. */
@@ -67,8 +67,7 @@ export function parseObservationColumns(columns: ObservationColumns, options: Ob
     const entity = named === '' ? ctx.entity : named
     const time = ts[i] as number
     const vector: number[] = []
-    // The range as the row checks test it (a `now` of NaN lets every timestamp through both).
-    let plain = entity !== undefined && Number.isSafeInteger(time) && !(time < 0) && !(time > ctx.now + MAX_FUTURE_MS)
+    let plain = entity !== undefined && Number.isSafeInteger(time) && inRange(ctx, time)
     for (let d = 0; d < dim; d++) {
       const x = values[at++] as number
       if (!Number.isFinite(x)) plain = false
@@ -84,6 +83,16 @@ export function parseObservationColumns(columns: ObservationColumns, options: Ob
     out[i] = { entity: entity as string, ts: time, vector }
   }
   return out
+}
+
+/** Whether the row checks' range check (checkTimestampRange, the one rule for it) takes `ts`. */
+function inRange(ctx: ReadContext, ts: number): boolean {
+  try {
+    checkTimestampRange(ctx, ts, '', {})
+    return true
+  } catch {
+    return false
+  }
 }
 
 function rowsContext(count: number, options: ObservationRowsOptions): ReadContext {
