@@ -16,6 +16,7 @@ import {
   LOSSLESS_CODEC,
   LOSSY_CODEC,
   parseCodecHints,
+  snapshotCodecHints,
 } from './codec/index.ts'
 import type { EngineParts } from './node.ts'
 
@@ -50,7 +51,7 @@ export function defaultParts(anomaly?: AnomalyOptions): EngineParts {
           return {
             anomaly: scorer.snapshot(),
             regime: regimes.snapshot(),
-            codec: { columns: hints.columns.map((column) => (column === null ? null : [...column])) },
+            codec: snapshotCodecHints(hints),
           }
         },
         observe(ts, vector) {

@@ -52,6 +52,11 @@ export function parseCodecHints(data: unknown): CodecHints {
   return { columns }
 }
 
+/** The hints as plain data, copied (the live ones keep changing): what parseCodecHints reads back. */
+export function snapshotCodecHints(hints: CodecHints): CodecHints {
+  return { columns: hints.columns.map((column) => (column === null ? null : [...column])) }
+}
+
 /** The predictor to price alone for dimension d, or undefined when a full search is due. */
 export function hintedPredictor(hints: CodecHints | undefined, d: number): Predictor | undefined {
   const column = hints?.columns[d]

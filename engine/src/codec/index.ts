@@ -21,5 +21,5 @@ export {
   MAX_TIMESTAMP,
   MAX_VALUES,
 } from './format.ts'
-export { type CodecHints, createCodecHints, parseCodecHints } from './hints.ts'
+export { type CodecHints, createCodecHints, parseCodecHints, snapshotCodecHints } from './hints.ts'
 export type { EncodeOptions, LosslessOptions, LossyOptions, SegmentObservations } from './types.ts'
